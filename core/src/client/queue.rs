@@ -1,0 +1,174 @@
+//! What a client holds between a call and the sender writing it: the
+//! registration, at most one heartbeat, a bounded llm_usage queue that folds
+//! into per-key aggregates when full, and a pending unregister.
+//!
+//! Everything here runs under the client's mutex and does no I/O.
+
+use super::LlmUsage;
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// An llm_usage call waiting to be written.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingUsage {
+    pub(crate) usage: LlmUsage,
+    pub(crate) ts: f64,
+}
+
+/// Several llm_usage calls with one (model, feature, provider, ok), folded
+/// into one line: sums of tokens and cost, mean latency, the latest `ts`.
+#[derive(Debug, Clone)]
+pub(crate) struct Aggregate {
+    pub(crate) first: LlmUsage,
+    pub(crate) count: u64,
+    pub(crate) latency_sum: f64,
+    pub(crate) latency_n: u64,
+    pub(crate) ts: f64,
+}
+
+impl Aggregate {
+    fn new(pending: PendingUsage) -> Aggregate {
+        let latency = pending.usage.latency_ms;
+        Aggregate {
+            first: pending.usage,
+            count: 1,
+            latency_sum: latency.unwrap_or(0.0),
+            latency_n: latency.is_some() as u64,
+            ts: pending.ts,
+        }
+    }
+
+    fn matches(&self, usage: &LlmUsage) -> bool {
+        let first = &self.first;
+        first.model == usage.model
+            && first.feature == usage.feature
+            && first.provider == usage.provider
+            && first.ok == usage.ok
+    }
+
+    fn fold(&mut self, pending: PendingUsage) {
+        let (sum, add) = (&mut self.first, &pending.usage);
+        // Token counts saturate rather than wrap; 2^64 tokens is not a real bill.
+        sum.tokens_in = sum.tokens_in.saturating_add(add.tokens_in);
+        sum.tokens_out = sum.tokens_out.saturating_add(add.tokens_out);
+        sum.cache_read_tokens = add_opt(sum.cache_read_tokens, add.cache_read_tokens);
+        sum.reasoning_tokens = add_opt(sum.reasoning_tokens, add.reasoning_tokens);
+        sum.cost_usd = match (sum.cost_usd, add.cost_usd) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
+        };
+        if let Some(latency) = add.latency_ms {
+            self.latency_sum += latency;
+            self.latency_n += 1;
+        }
+        self.count += 1;
+        self.ts = pending.ts;
+    }
+
+    /// The folded line's fields.
+    pub(crate) fn usage(&self) -> LlmUsage {
+        let mut usage = self.first.clone();
+        usage.latency_ms = (self.latency_n > 0).then(|| self.latency_sum / self.latency_n as f64);
+        usage
+    }
+}
+
+fn add_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (None, None) => None,
+        (a, b) => Some(a.unwrap_or(0).saturating_add(b.unwrap_or(0))),
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PendingBeat {
+    pub(crate) ts: f64,
+    pub(crate) lag_ms: Option<f64>,
+}
+
+/// What happened to an accepted call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Queued,
+    Coalesced,
+    Dropped,
+}
+
+/// Everything waiting to be written, in the order it will be written.
+#[derive(Debug, Default)]
+pub(crate) struct Pending {
+    /// The encoded register line, when the current registration has not been
+    /// written on the current connection yet.
+    pub(crate) register: Option<Arc<[u8]>>,
+    pub(crate) usage: VecDeque<PendingUsage>,
+    pub(crate) aggregates: Vec<Aggregate>,
+    pub(crate) heartbeat: Option<PendingBeat>,
+    pub(crate) unregister: Option<Arc<[u8]>>,
+}
+
+impl Pending {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.register.is_none()
+            && self.usage.is_empty()
+            && self.aggregates.is_empty()
+            && self.heartbeat.is_none()
+            && self.unregister.is_none()
+    }
+
+    /// How many lines writing all of this takes.
+    pub(crate) fn lines(&self) -> u64 {
+        (self.register.is_some() as u64)
+            + self.usage.len() as u64
+            + self.aggregates.len() as u64
+            + (self.heartbeat.is_some() as u64)
+            + (self.unregister.is_some() as u64)
+    }
+
+    /// At most one heartbeat waits: a newer one replaces its `ts` and keeps
+    /// the larger lag, so a stall stays visible.
+    pub(crate) fn push_heartbeat(&mut self, beat: PendingBeat) -> Outcome {
+        match &mut self.heartbeat {
+            Some(waiting) => {
+                waiting.ts = beat.ts;
+                waiting.lag_ms = match (waiting.lag_ms, beat.lag_ms) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    (a, b) => a.or(b),
+                };
+                Outcome::Coalesced
+            }
+            None => {
+                self.heartbeat = Some(beat);
+                Outcome::Queued
+            }
+        }
+    }
+
+    /// Queues `pending` if the queue has room, else folds it into its
+    /// aggregate, else (past `max_aggregates` keys) drops it.
+    pub(crate) fn push_usage(&mut self, pending: PendingUsage, capacity: usize, max_aggregates: usize) -> Outcome {
+        if self.usage.len() < capacity {
+            self.usage.push_back(pending);
+            return Outcome::Queued;
+        }
+        if let Some(aggregate) = self.aggregates.iter_mut().find(|a| a.matches(&pending.usage)) {
+            aggregate.fold(pending);
+            return Outcome::Coalesced;
+        }
+        if self.aggregates.len() < max_aggregates {
+            self.aggregates.push(Aggregate::new(pending));
+            return Outcome::Queued;
+        }
+        Outcome::Dropped
+    }
+
+    /// Moves everything into `into` (which must be empty), keeping this
+    /// side's allocations so the hot path does not reallocate.
+    pub(crate) fn take_into(&mut self, into: &mut Pending) {
+        debug_assert!(into.is_empty());
+        into.register = self.register.take();
+        std::mem::swap(&mut self.usage, &mut into.usage);
+        std::mem::swap(&mut self.aggregates, &mut into.aggregates);
+        into.heartbeat = self.heartbeat.take();
+        into.unregister = self.unregister.take();
+    }
+}

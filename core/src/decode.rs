@@ -1,0 +1,258 @@
+//! The one decoder: the reference monitor reads lines with it and the
+//! conformance corpus checks it from every language.
+
+use crate::error::{DecodeError, ErrorClass};
+use crate::validate::{self, Rule};
+use crate::wire::*;
+use serde::de::DeserializeOwned;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Decodes one line (without its trailing `\n`; a trailing `\r` is allowed).
+///
+/// The checks run in the order of the error classes: length, UTF-8, JSON,
+/// object, `type`, then the fields of that type. Unknown fields are ignored;
+/// `null` in an optional field means the field is absent.
+pub fn decode_line(line: &[u8]) -> Result<Message, DecodeError> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.len() > MAX_LINE_BYTES {
+        return Err(DecodeError::new(
+            ErrorClass::LineTooLong,
+            format!("line is {} bytes, the limit is {MAX_LINE_BYTES}", line.len()),
+        ));
+    }
+    let text = std::str::from_utf8(line).map_err(|err| {
+        DecodeError::new(ErrorClass::InvalidUtf8, format!("invalid UTF-8 at byte {}", err.valid_up_to()))
+    })?;
+    let object = parse_object(text)?;
+    let kind = match object.get("type")? {
+        None => return Err(DecodeError::field(ErrorClass::MissingField, "type", "is required")),
+        Some(raw) => match serde_json::from_str::<Cow<str>>(raw.get()) {
+            Ok(kind) => kind,
+            Err(_) => return Err(invalid("type", format!("must be a string, got {}", shown(raw)))),
+        },
+    };
+    let envelope = Envelope {
+        v: object.opt_u64("v", validate::version)?.map(|v| v as u32),
+        ts: object.opt_f64("ts", validate::non_negative)?,
+        instance: object.opt_str("instance", validate::instance)?,
+    };
+    let message = match kind.as_ref() {
+        "register" => Message::Register(Register {
+            channel: object.req_str("channel", validate::channel)?,
+            pid: object.req_pid()?,
+            features: object.features()?,
+            heartbeat_interval_s: object.opt_f64("heartbeat_interval_s", validate::positive)?,
+            sdk: object.sdk()?,
+            envelope,
+        }),
+        "heartbeat" => Message::Heartbeat(Heartbeat {
+            channel: object.req_str("channel", validate::channel)?,
+            pid: object.req_pid()?,
+            lag_ms: object.opt_f64("lag_ms", validate::non_negative)?,
+            envelope,
+        }),
+        "unregister" => Message::Unregister(Unregister {
+            channel: object.req_str("channel", validate::channel)?,
+            pid: object.req_pid()?,
+            reason: object.opt_str("reason", validate::free_text)?,
+            envelope,
+        }),
+        "llm_usage" => Message::LlmUsage(LlmUsage {
+            channel: object.req_str("channel", validate::channel)?,
+            model: object.req_str("model", validate::model)?,
+            feature: object.req_str("feature", validate::feature)?,
+            tokens_in: object.req_u64("tokens_in", validate::tokens)?,
+            tokens_out: object.req_u64("tokens_out", validate::tokens)?,
+            latency_ms: object.opt_f64("latency_ms", validate::non_negative)?,
+            pid: object.opt_u64("pid", validate::pid)?.map(|pid| pid as u32),
+            provider: object.opt_str("provider", validate::provider)?,
+            cache_read_tokens: object.opt_u64("cache_read_tokens", validate::tokens)?,
+            reasoning_tokens: object.opt_u64("reasoning_tokens", validate::tokens)?,
+            cost_usd: object.opt_f64("cost_usd", validate::non_negative)?,
+            ok: object.opt::<bool>("ok", "a boolean")?,
+            count: object.opt_u64("count", validate::count)?,
+            envelope,
+        }),
+        other => {
+            return Err(DecodeError::field(
+                ErrorClass::UnknownType,
+                "type",
+                format!("{:?} is not a message type of protocol v{PROTOCOL_VERSION}", truncate(other)),
+            ))
+        }
+    };
+    Ok(message)
+}
+
+fn parse_object(text: &str) -> Result<RawObject<'_>, DecodeError> {
+    serde_json::from_str::<RawObject>(text).map_err(|err| {
+        if err.is_data() {
+            DecodeError::new(ErrorClass::NotObject, "a line must be a JSON object")
+        } else {
+            DecodeError::new(ErrorClass::InvalidJson, format!("not valid JSON: {err}"))
+        }
+    })
+}
+
+fn invalid(field: &str, detail: String) -> DecodeError {
+    DecodeError::field(ErrorClass::InvalidField, field, detail)
+}
+
+/// A field's raw JSON, cut short so an error message stays readable.
+fn shown(raw: &RawValue) -> String {
+    truncate(raw.get()).to_owned()
+}
+
+fn truncate(text: &str) -> &str {
+    match text.char_indices().nth(40) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
+
+/// A JSON object kept as (key, raw value) pairs: only the fields a message
+/// type knows are ever parsed, and repeated keys stay visible.
+struct RawObject<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'a> RawObject<'a> {
+    /// The field's raw value; `None` when absent or `null`. A repeated key is invalid.
+    fn get(&self, name: &str) -> Result<Option<&'a RawValue>, DecodeError> {
+        let mut found = None;
+        for (key, value) in &self.0 {
+            if key == name {
+                if found.is_some() {
+                    return Err(invalid(name, "appears more than once".into()));
+                }
+                found = Some(*value);
+            }
+        }
+        Ok(found.filter(|raw| raw.get() != "null"))
+    }
+
+    fn opt<T: DeserializeOwned>(&self, name: &str, expected: &str) -> Result<Option<T>, DecodeError> {
+        let Some(raw) = self.get(name)? else { return Ok(None) };
+        serde_json::from_str(raw.get())
+            .map(Some)
+            .map_err(|_| invalid(name, format!("must be {expected}, got {}", shown(raw))))
+    }
+
+    fn required<T>(&self, name: &str, value: Option<T>) -> Result<T, DecodeError> {
+        match value {
+            Some(value) => Ok(value),
+            None if self.0.iter().any(|(key, _)| key == name) => Err(invalid(name, "must not be null".into())),
+            None => Err(DecodeError::field(ErrorClass::MissingField, name, "is required")),
+        }
+    }
+
+    fn opt_str(&self, name: &str, rule: fn(&str) -> Rule) -> Result<Option<String>, DecodeError> {
+        let value: Option<String> = self.opt(name, "a string")?;
+        if let Some(value) = &value {
+            rule(value).map_err(|reason| invalid(name, reason))?;
+        }
+        Ok(value)
+    }
+
+    fn req_str(&self, name: &str, rule: fn(&str) -> Rule) -> Result<String, DecodeError> {
+        let value = self.opt_str(name, rule)?;
+        self.required(name, value)
+    }
+
+    fn opt_u64(&self, name: &str, rule: fn(u64) -> Rule) -> Result<Option<u64>, DecodeError> {
+        let Some(raw) = self.get(name)? else { return Ok(None) };
+        // The rule's own message names the range; reuse it for non-integers too.
+        let range = rule(u64::MAX).err().unwrap_or_default();
+        let range = range.split(", got").next().unwrap_or("must be an integer");
+        let value: u64 =
+            serde_json::from_str(raw.get()).map_err(|_| invalid(name, format!("{range}, got {}", shown(raw))))?;
+        rule(value).map_err(|reason| invalid(name, reason))?;
+        Ok(Some(value))
+    }
+
+    fn req_u64(&self, name: &str, rule: fn(u64) -> Rule) -> Result<u64, DecodeError> {
+        let value = self.opt_u64(name, rule)?;
+        self.required(name, value)
+    }
+
+    fn req_pid(&self) -> Result<u32, DecodeError> {
+        self.req_u64("pid", validate::pid).map(|pid| pid as u32)
+    }
+
+    fn opt_f64(&self, name: &str, rule: fn(f64) -> Rule) -> Result<Option<f64>, DecodeError> {
+        let value: Option<f64> = self.opt(name, "a number")?;
+        if let Some(value) = value {
+            rule(value).map_err(|reason| invalid(name, reason))?;
+        }
+        Ok(value)
+    }
+
+    /// `features` is required on register (legacy monitors index it) but may be `{}`;
+    /// `null` or absence is read as no features, as the earlier monitor did.
+    fn features(&self) -> Result<BTreeMap<String, bool>, DecodeError> {
+        let features: BTreeMap<String, bool> = self.opt("features", "an object of booleans")?.unwrap_or_default();
+        for name in features.keys() {
+            validate::feature(name)
+                .map_err(|reason| invalid("features", format!("key {:?} {reason}", truncate(name))))?;
+        }
+        Ok(features)
+    }
+
+    fn sdk(&self) -> Result<Option<Sdk>, DecodeError> {
+        #[derive(serde::Deserialize)]
+        struct RawSdk {
+            lang: String,
+            version: String,
+        }
+        let raw: Option<RawSdk> = self.opt("sdk", "an object with string fields lang and version")?;
+        let Some(RawSdk { lang, version }) = raw else { return Ok(None) };
+        for (part, value) in [("lang", &lang), ("version", &version)] {
+            validate::free_text(value).map_err(|reason| invalid("sdk", format!("{part} {reason}")))?;
+        }
+        Ok(Some(Sdk { lang, version }))
+    }
+}
+
+impl<'de> Deserialize<'de> for RawObject<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor;
+        impl<'de> Visitor<'de> for ObjectVisitor {
+            type Value = RawObject<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut pairs = Vec::with_capacity(8);
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    pairs.push((key.0, map.next_value::<&'de RawValue>()?));
+                }
+                Ok(RawObject(pairs))
+            }
+        }
+        deserializer.deserialize_map(ObjectVisitor)
+    }
+}
+
+/// An object key, borrowed from the line unless it had escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}

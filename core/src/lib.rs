@@ -1,0 +1,23 @@
+//! kissmon: the protocol of the kissmon bot monitor and its non-blocking client.
+//!
+//! Bots report to one local monitor over a Unix socket, one JSON object per
+//! line, fire-and-forget. [`MonitorClient`] never blocks its caller on the
+//! monitor: calls only touch an in-memory queue, and one background thread
+//! owns the connection. [`decode_line`] and [`encode_line`] are the one codec
+//! that clients, the reference monitor and the conformance corpus share.
+
+mod client;
+mod decode;
+mod encode;
+mod error;
+mod validate;
+pub mod wire;
+
+pub use client::{
+    LlmUsage, MonitorClient, MonitorClientBuilder, Stats, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_MAX_AGGREGATES,
+    DEFAULT_QUEUE_CAPACITY, DROP_GRACE, WRITE_STALL_TIMEOUT,
+};
+pub use decode::decode_line;
+pub use encode::{encode_line, encode_line_into};
+pub use error::{DecodeError, Error, ErrorClass, Result};
+pub use wire::{default_socket_path, Message, DEFAULT_SOCKET_PATH, MAX_LINE_BYTES, PROTOCOL_VERSION, SOCKET_ENV};

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test in every language. This is the README's test command and
+# what CI runs; it installs what it needs (into target/ and venvs it makes).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-0}"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "rustfmt"
+cargo fmt --all --check
+
+step "clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test (core, conformance corpus, server)"
+cargo test --workspace --locked
+
+# Each binding owns a test script next to its code.
+for lang in c go python node; do
+  script="bindings/$lang/test.sh"
+  if [ -f "$script" ]; then
+    step "bindings/$lang"
+    bash "$script"
+  fi
+done
+
+step "all tests passed"
