@@ -1,0 +1,200 @@
+"""``kissmon.MonitorClient``: the core's client plus what belongs to Python.
+
+The native base class does every call; this layer adds the asyncio heartbeat,
+awaitable ``aflush``/``aclose``, ``with``/``async with``, warning logging and
+closing at interpreter exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import math
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Optional, TypeVar
+
+from . import _native
+from ._warnings import WarningLog
+
+_T = TypeVar("_T")
+_Self = TypeVar("_Self", bound="MonitorClient")
+
+#: How long, in total, the interpreter's exit waits for live clients to deliver.
+EXIT_TIMEOUT = 1.0
+
+_live: weakref.WeakSet[MonitorClient] = weakref.WeakSet()
+
+
+class MonitorClient(_native.MonitorClient):
+    """The non-blocking client of one bot.
+
+    ``MonitorClient(channel, *, pid=None, socket_path=None, queue_capacity=1024,
+    max_aggregates=256, heartbeat_interval=30.0)``
+
+    No method waits on the monitor except ``flush``/``close`` (bounded by their
+    timeout, GIL released) and their awaitable twins ``aflush``/``aclose``. An
+    absent, slow, stuck or restarting monitor never raises: what cannot be
+    written yet waits in a bounded queue, and what cannot wait is folded or
+    counted in ``stats()``. Invalid arguments raise ``InvalidArgumentError``
+    (a ``ValueError``) or ``TypeError``, both with ``.argument`` naming it.
+
+    ``pid`` defaults to this process (and to the child's own after a fork);
+    ``socket_path`` to ``$KISSBOT_MONITOR_SOCKET``, else
+    ``/tmp/kissbot_monitor.sock``. Durations are in seconds.
+    """
+
+    def __init__(self, channel: str, **_settings: Any) -> None:
+        # The native __new__ has checked and used every argument already.
+        self._warning_log = WarningLog()
+        self._beat_task: Optional[asyncio.Task[None]] = None
+        _live.add(self)
+
+    def start_heartbeat(self, interval: Optional[float] = None) -> None:
+        """Heartbeats now and then every ``interval`` seconds (default: ``heartbeat_interval``).
+
+        Inside a running asyncio loop this is a task on that loop, so a stalled
+        loop shows at the monitor as late (``lag_ms``) or missing beats. Outside
+        a loop the core's sender thread beats. Replaces a running schedule.
+        """
+        seconds = self.heartbeat_interval if interval is None else interval
+        try:
+            loop: Optional[asyncio.AbstractEventLoop] = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None:
+            self._cancel_beat_task()
+            super().start_heartbeat(seconds)
+            return
+        self.announce_heartbeat_interval(seconds)
+        self.stop_heartbeat()
+        self._beat_task = loop.create_task(self._beat(loop, float(seconds)))
+        self._drain_warnings()
+
+    async def _beat(self, loop: asyncio.AbstractEventLoop, interval: float) -> None:
+        due = loop.time()
+        while True:
+            now = loop.time()
+            self.heartbeat_with_lag(max(0.0, now - due))
+            self._drain_warnings()
+            due += interval
+            if due <= now:
+                # The loop stalled past whole intervals: those beats are missing, not replayed.
+                due += math.ceil((now - due) / interval) * interval
+                if due <= now:
+                    due += interval
+            await asyncio.sleep(due - loop.time())
+
+    def stop_heartbeat(self) -> None:
+        """Stops the periodic heartbeat, whichever of the loop or the sender thread runs it."""
+        self._cancel_beat_task()
+        super().stop_heartbeat()
+
+    def _cancel_beat_task(self) -> None:
+        task, self._beat_task = self._beat_task, None
+        if task is not None and not task.done():
+            task.cancel()
+
+    def flush(self, timeout: float = 1.0) -> bool:
+        """Waits up to ``timeout`` seconds for every call made so far to be
+        written; returns whether they were. Releases the GIL while waiting."""
+        delivered = super().flush(timeout)
+        self._drain_warnings()
+        return delivered
+
+    def close(self, timeout: float = 2.0) -> bool:
+        """Unregisters if registered, flushes for up to ``timeout`` seconds and
+        stops the sender. Returns whether everything was written. Idempotent;
+        later calls are ignored and counted as dropped."""
+        self._cancel_beat_task()
+        clean = super().close(timeout)
+        self._drain_warnings()
+        return clean
+
+    async def aflush(self, timeout: float = 1.0) -> bool:
+        """``flush`` for asyncio: the wait runs off the event loop."""
+        delivered = await _off_loop(super().flush, timeout)
+        self._drain_warnings()
+        return delivered
+
+    async def aclose(self, timeout: float = 2.0) -> bool:
+        """``close`` for asyncio: the wait runs off the event loop."""
+        self._cancel_beat_task()
+        clean = await _off_loop(super().close, timeout)
+        self._drain_warnings()
+        return clean
+
+    def stats(self) -> _native.Stats:
+        """A snapshot of the counters: ``queued``, ``sent``, ``dropped``,
+        ``coalesced``, ``reconnects``, ``connected``, ``last_error``."""
+        self._drain_warnings()
+        return super().stats()
+
+    def _drain_warnings(self) -> None:
+        warnings = self.take_warnings()
+        if warnings:
+            self._warning_log.emit(self.channel, warnings)
+
+    def __enter__(self: _Self) -> _Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self: _Self) -> _Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        await self.aclose()
+
+
+async def _off_loop(wait: Callable[[float], _T], timeout: float) -> _T:
+    """Runs a bounded blocking wait on a short-lived thread and awaits it.
+
+    A thread per wait rather than a pool: waits are rare, bounded, and a
+    pool's idle threads would not survive a fork.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[_T] = loop.create_future()
+
+    def settle(result: Any, error: Optional[BaseException]) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    def run() -> None:
+        try:
+            result, error = wait(timeout), None
+        except BaseException as exc:  # handed to the awaiting task
+            result, error = None, exc
+        try:
+            loop.call_soon_threadsafe(settle, result, error)
+        except RuntimeError:
+            pass  # the loop closed meanwhile; nobody awaits the result
+
+    threading.Thread(target=run, name="kissmon-wait", daemon=True).start()
+    return await future
+
+
+@atexit.register
+def _close_at_exit() -> None:
+    """Closes live clients so queued lines go out before the interpreter exits."""
+    deadline = time.monotonic() + EXIT_TIMEOUT
+    for client in list(_live):
+        client.close(max(0.0, deadline - time.monotonic()))

@@ -1,0 +1,88 @@
+//! Python values to the core's argument types. Each conversion names the
+//! argument in its error; the rules themselves are the core's.
+
+use crate::error::{Error, Result};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
+use std::path::PathBuf;
+use std::time::Duration;
+
+fn type_name(value: &Bound<'_, PyAny>) -> String {
+    value.get_type().name().map(|name| name.to_string()).unwrap_or_else(|_| "?".into())
+}
+
+fn wrong_type(argument: &'static str, expected: &'static str, value: &Bound<'_, PyAny>) -> Error {
+    Error::WrongType { argument, expected, got: type_name(value) }
+}
+
+pub(crate) fn text(argument: &'static str, value: &Bound<'_, PyAny>) -> Result<String> {
+    match value.cast::<PyString>() {
+        Ok(text) => text.extract::<String>().map_err(|err| Error::OutOfRange { argument, reason: err.to_string() }),
+        Err(_) => Err(wrong_type(argument, "a str", value)),
+    }
+}
+
+/// A non-negative integer of the core's type `T` (`u64`, `u32`, `usize`).
+pub(crate) fn count<T: TryFrom<u64>>(argument: &'static str, value: &Bound<'_, PyAny>) -> Result<T> {
+    if !value.is_instance_of::<PyInt>() {
+        return Err(wrong_type(argument, "an int", value));
+    }
+    let out_of_range = || {
+        let negative = value.lt(0).unwrap_or(false);
+        let rule = if negative { "must not be negative" } else { "is too large" };
+        Error::OutOfRange { argument, reason: format!("{rule}, got {value}") }
+    };
+    let wide: u64 = value.extract().map_err(|_| out_of_range())?;
+    T::try_from(wide).map_err(|_| out_of_range())
+}
+
+pub(crate) fn number(argument: &'static str, value: &Bound<'_, PyAny>) -> Result<f64> {
+    if !(value.is_instance_of::<PyFloat>() || value.is_instance_of::<PyInt>()) {
+        return Err(wrong_type(argument, "a float or an int", value));
+    }
+    value.extract().map_err(|_| Error::OutOfRange { argument, reason: format!("is too large, got {value}") })
+}
+
+/// Seconds as a float or an int, to a `Duration` (the core checks the rest).
+pub(crate) fn seconds(argument: &'static str, value: &Bound<'_, PyAny>) -> Result<Duration> {
+    let secs = number(argument, value)?;
+    Duration::try_from_secs_f64(secs).map_err(|_| Error::OutOfRange {
+        argument,
+        reason: format!("must be a finite number of seconds >= 0, got {secs}"),
+    })
+}
+
+pub(crate) fn flag(argument: &'static str, value: &Bound<'_, PyAny>) -> Result<bool> {
+    match value.cast::<PyBool>() {
+        Ok(flag) => Ok(flag.is_true()),
+        Err(_) => Err(wrong_type(argument, "a bool", value)),
+    }
+}
+
+pub(crate) fn path(argument: &'static str, value: &Bound<'_, PyAny>) -> Result<PathBuf> {
+    value.extract().map_err(|_| wrong_type(argument, "a str or os.PathLike", value))
+}
+
+/// A mapping of feature names to bools (a dict, or anything with `items()`).
+pub(crate) fn features(value: Option<&Bound<'_, PyAny>>) -> Result<Vec<(String, bool)>> {
+    const EXPECTED: &str = "a mapping of str to bool";
+    let Some(value) = value else { return Ok(Vec::new()) };
+    let pair = |name: &Bound<'_, PyAny>, enabled: &Bound<'_, PyAny>| -> Result<(String, bool)> {
+        let name = text("features", name).map_err(|_| wrong_type("features", EXPECTED, name))?;
+        let enabled = flag("features", enabled).map_err(|_| wrong_type("features", EXPECTED, enabled))?;
+        Ok((name, enabled))
+    };
+    if let Ok(dict) = value.cast::<PyDict>() {
+        return dict.iter().map(|(name, enabled)| pair(&name, &enabled)).collect();
+    }
+    let items = value.call_method0("items").map_err(|_| wrong_type("features", EXPECTED, value))?;
+    let iter = items.try_iter().map_err(|_| wrong_type("features", EXPECTED, value))?;
+    let mut pairs = Vec::new();
+    for item in iter {
+        let item = item.map_err(|_| wrong_type("features", EXPECTED, value))?;
+        let (name, enabled): (Bound<'_, PyAny>, Bound<'_, PyAny>) =
+            item.extract().map_err(|_| wrong_type("features", EXPECTED, value))?;
+        pairs.push(pair(&name, &enabled)?);
+    }
+    Ok(pairs)
+}
