@@ -1,1 +1,11 @@
-//! placeholder
+//! The Node.js addon of kissmon. It only converts: JS values into the
+//! `kissmon` crate's types (`args`), the crate's answers back into JS values,
+//! and every error into one JS error (`errors`). Protocol, validation and
+//! queueing stay in the crate. The public JS API (`index.js`) wraps the
+//! native class to run the heartbeat timer on the event loop and to close
+//! clients at process exit.
+
+mod args;
+mod client;
+mod decode;
+mod errors;

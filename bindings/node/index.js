@@ -1,0 +1,147 @@
+// kissmon for Node: the public API. The native class is the kissmon crate's
+// client; this file adds only what has to live on the JS side: the
+// heartbeat timer, which runs on the event loop so that a stalled loop shows
+// as late beats, and closing every client when the process exits.
+'use strict'
+
+const native = require('./native.js')
+
+/** What the 'exit' handler may spend closing clients, all of them together. */
+const EXIT_BUDGET_MS = 200
+/** Longest delay Node's timers take; longer intervals wait in several steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+/** Timers fire on whole milliseconds: a beat this close to its time is due. */
+const TIMER_SLACK_MS = 1
+
+// Clients of this thread (each worker loads its own copy of this module),
+// held weakly so that an unused client can still be collected.
+const live = new Set()
+const forget = new FinalizationRegistry((ref) => live.delete(ref))
+
+function closeAllAtExit() {
+  const deadline = performance.now() + EXIT_BUDGET_MS
+  for (const ref of live) {
+    const client = ref.deref()
+    if (client !== undefined) {
+      client.closeSync(Math.max(0, deadline - performance.now()))
+    }
+  }
+  live.clear()
+}
+
+process.on('exit', closeAllAtExit)
+
+class MonitorClient {
+  #native
+  #intervalMs
+  #timer = null
+  #closed = false
+
+  constructor(channel, options) {
+    this.#native = new native.NativeClient(channel, options)
+    this.#intervalMs = options?.heartbeatIntervalMs ?? native.defaultHeartbeatIntervalMs()
+    const ref = new WeakRef(this.#native)
+    live.add(ref)
+    forget.register(this.#native, ref)
+  }
+
+  register(features) {
+    this.#native.register(features)
+  }
+
+  heartbeat() {
+    this.#native.heartbeat()
+  }
+
+  logLlmUsage(usage) {
+    const u = usage
+    this.#native.logLlmUsage(
+      u,
+      u?.model,
+      u?.feature,
+      u?.tokensIn,
+      u?.tokensOut,
+      u?.latencyMs,
+      u?.provider,
+      u?.costUsd,
+      u?.cacheReadTokens,
+      u?.reasoningTokens,
+      u?.ok,
+    )
+  }
+
+  unregister() {
+    this.stopHeartbeat()
+    this.#native.unregister()
+  }
+
+  startHeartbeat(intervalMs) {
+    const interval = intervalMs ?? this.#intervalMs
+    this.#native.announceHeartbeatInterval(interval)
+    this.stopHeartbeat()
+    if (this.#closed) return
+    let due = performance.now()
+    const schedule = (delay) => {
+      this.#timer = setTimeout(tick, Math.min(delay, MAX_TIMER_MS))
+      this.#timer.unref()
+    }
+    const tick = () => {
+      const now = performance.now()
+      if (now < due - TIMER_SLACK_MS) {
+        schedule(due - now)
+        return
+      }
+      this.#native.heartbeatWithLag(Math.max(0, now - due))
+      due += interval
+      if (due <= now) due = now + interval
+      schedule(due - now)
+    }
+    tick()
+  }
+
+  stopHeartbeat() {
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer)
+      this.#timer = null
+    }
+  }
+
+  flush(timeoutMs) {
+    return this.#native.flush(timeoutMs)
+  }
+
+  close(timeoutMs) {
+    const closing = this.#native.close(timeoutMs)
+    this.#closed = true
+    this.stopHeartbeat()
+    return closing
+  }
+
+  stats() {
+    const stats = this.#native.stats()
+    stats.lastError ??= null
+    return stats
+  }
+
+  takeWarnings() {
+    return this.#native.takeWarnings()
+  }
+
+  get instance() {
+    return this.#native.instance
+  }
+
+  get pid() {
+    return this.#native.pid
+  }
+
+  get channel() {
+    return this.#native.channel
+  }
+}
+
+function decodeLine(line) {
+  return JSON.parse(native.decodeLine(line))
+}
+
+module.exports = { MonitorClient, decodeLine }

@@ -1,0 +1,172 @@
+//! JS values into the Rust types the core takes. Only what a type cannot
+//! hold is refused here (a string for a number, 1.5 tokens, a negative
+//! duration); every rule of the protocol is the core's to check.
+
+use crate::errors::{Failure, Result};
+use napi::bindgen_prelude::{JsObjectValue, Object, Uint8Array};
+use napi::{JsValue, Unknown, ValueType};
+use std::time::Duration;
+
+/// The longest timeout accepted, in milliseconds: the range of Node's own timers.
+pub const MAX_TIMEOUT_MS: f64 = 2_147_483_647.0;
+
+fn kind(value: &Unknown) -> Option<ValueType> {
+    value.get_type().ok()
+}
+
+fn type_name(value: &Unknown) -> &'static str {
+    match kind(value) {
+        Some(ValueType::Undefined) => "undefined",
+        Some(ValueType::Null) => "null",
+        Some(ValueType::Boolean) => "boolean",
+        Some(ValueType::Number) => "number",
+        Some(ValueType::String) => "string",
+        Some(ValueType::Symbol) => "symbol",
+        Some(ValueType::Object) => "object",
+        Some(ValueType::Function) => "function",
+        Some(ValueType::BigInt) => "bigint",
+        _ => "an unknown type",
+    }
+}
+
+fn wrong_type(argument: &'static str, expected: &str, value: &Unknown) -> Failure {
+    Failure::Type { argument, reason: format!("must be {expected}, got {}", type_name(value)) }
+}
+
+fn conversion(argument: &'static str, err: napi::Error) -> Failure {
+    Failure::Type { argument, reason: err.reason.clone() }
+}
+
+/// `undefined` and `null` both mean "not given".
+pub fn is_absent(value: &Unknown) -> bool {
+    matches!(kind(value), Some(ValueType::Undefined | ValueType::Null))
+}
+
+pub fn string(value: Unknown, argument: &'static str) -> Result<String> {
+    if kind(&value) != Some(ValueType::String) {
+        return Err(wrong_type(argument, "a string", &value));
+    }
+    // SAFETY: the value is a string.
+    unsafe { value.cast::<String>() }.map_err(|err| conversion(argument, err))
+}
+
+pub fn opt_string(value: Unknown, argument: &'static str) -> Result<Option<String>> {
+    if is_absent(&value) {
+        return Ok(None);
+    }
+    string(value, argument).map(Some)
+}
+
+pub fn number(value: Unknown, argument: &'static str) -> Result<f64> {
+    if kind(&value) != Some(ValueType::Number) {
+        return Err(wrong_type(argument, "a number", &value));
+    }
+    // SAFETY: the value is a number.
+    unsafe { value.cast::<f64>() }.map_err(|err| conversion(argument, err))
+}
+
+pub fn opt_number(value: Unknown, argument: &'static str) -> Result<Option<f64>> {
+    if is_absent(&value) {
+        return Ok(None);
+    }
+    number(value, argument).map(Some)
+}
+
+pub fn boolean(value: Unknown, argument: &'static str) -> Result<bool> {
+    if kind(&value) != Some(ValueType::Boolean) {
+        return Err(wrong_type(argument, "a boolean", &value));
+    }
+    // SAFETY: the value is a boolean.
+    unsafe { value.cast::<bool>() }.map_err(|err| conversion(argument, err))
+}
+
+pub fn opt_boolean(value: Unknown, argument: &'static str) -> Result<Option<bool>> {
+    if is_absent(&value) {
+        return Ok(None);
+    }
+    boolean(value, argument).map(Some)
+}
+
+/// A JS number as a whole number the core's unsigned types can hold.
+pub fn whole(value: Unknown, argument: &'static str) -> Result<u64> {
+    let number = number(value, argument)?;
+    // u64::MAX as f64 rounds up to 2^64, which does not fit: hence `<`.
+    if number.fract() == 0.0 && number >= 0.0 && number < u64::MAX as f64 {
+        Ok(number as u64)
+    } else {
+        Err(Failure::Range { argument, reason: format!("must be a whole number >= 0, got {number}") })
+    }
+}
+
+pub fn opt_whole(value: Unknown, argument: &'static str) -> Result<Option<u64>> {
+    if is_absent(&value) {
+        return Ok(None);
+    }
+    whole(value, argument).map(Some)
+}
+
+/// Milliseconds as a `Duration`; the core decides which durations it accepts.
+pub fn millis(value: Unknown, argument: &'static str) -> Result<Duration> {
+    let ms = number(value, argument)?;
+    if ms.is_nan() || ms < 0.0 {
+        return Err(Failure::Range { argument, reason: format!("must be a number of milliseconds >= 0, got {ms}") });
+    }
+    Duration::try_from_secs_f64(ms / 1000.0)
+        .map_err(|_| Failure::Range { argument, reason: format!("must be a finite number of milliseconds, got {ms}") })
+}
+
+/// A wait bound in milliseconds, within the range of Node's timers, or `default`.
+pub fn timeout(value: Unknown, argument: &'static str, default: Duration) -> Result<Duration> {
+    if is_absent(&value) {
+        return Ok(default);
+    }
+    let ms = number(value, argument)?;
+    if !(0.0..=MAX_TIMEOUT_MS).contains(&ms) {
+        return Err(Failure::Range {
+            argument,
+            reason: format!("must be a number of milliseconds in 0..={MAX_TIMEOUT_MS}, got {ms}"),
+        });
+    }
+    Ok(Duration::from_secs_f64(ms / 1000.0))
+}
+
+pub fn object<'env>(value: Unknown<'env>, argument: &'static str) -> Result<Object<'env>> {
+    match kind(&value) {
+        Some(ValueType::Object) if !value.is_array().unwrap_or(false) => {
+            // SAFETY: the value is an object.
+            unsafe { value.cast::<Object>() }.map_err(|err| conversion(argument, err))
+        }
+        _ => Err(wrong_type(argument, "an object", &value)),
+    }
+}
+
+pub fn opt_object<'env>(value: Unknown<'env>, argument: &'static str) -> Result<Option<Object<'env>>> {
+    if is_absent(&value) {
+        return Ok(None);
+    }
+    object(value, argument).map(Some)
+}
+
+/// The own enumerable string keys of `object`.
+pub fn keys(object: &Object, argument: &'static str) -> Result<Vec<String>> {
+    Object::keys(object).map_err(|err| conversion(argument, err))
+}
+
+/// The property `key` of `object`, `undefined` when absent.
+pub fn property<'env>(object: &Object<'env>, key: &str, argument: &'static str) -> Result<Unknown<'env>> {
+    object.get_named_property::<Unknown>(key).map_err(|err| conversion(argument, err))
+}
+
+/// The bytes of a line given as a string, a Buffer or a Uint8Array.
+pub fn line_bytes(value: Unknown, argument: &'static str) -> Result<Vec<u8>> {
+    match kind(&value) {
+        Some(ValueType::String) => string(value, argument).map(String::into_bytes),
+        Some(ValueType::Object) if value.is_typedarray().unwrap_or(false) => {
+            // SAFETY: the value is a typed array; a kind other than Uint8Array fails the cast.
+            unsafe { value.cast::<Uint8Array>() }
+                .map(|bytes| bytes.to_vec())
+                .map_err(|_| wrong_type(argument, "a string, a Buffer or a Uint8Array", &value))
+        }
+        _ => Err(wrong_type(argument, "a string, a Buffer or a Uint8Array", &value)),
+    }
+}

@@ -1,0 +1,279 @@
+//! `NativeClient`: the core's `MonitorClient` behind napi. `index.js` wraps
+//! it into the public `MonitorClient`.
+
+use crate::args;
+use crate::errors::{js, Failure, Result};
+use napi::bindgen_prelude::AsyncTask;
+use napi::{Env, Task, Unknown};
+use napi_derive::napi;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long `flush()` and `close()` wait when no timeout is given: the
+/// core's own grace for a client that goes away.
+const DEFAULT_WAIT: Duration = kissmon::DROP_GRACE;
+
+/// The options `new MonitorClient(channel, options)` knows, by JS name.
+const OPTIONS: [&str; 5] = ["pid", "socketPath", "queueCapacity", "maxAggregates", "heartbeatIntervalMs"];
+
+#[napi]
+pub struct NativeClient {
+    client: Arc<kissmon::MonitorClient>,
+}
+
+/// A snapshot of the client's counters.
+#[napi(object)]
+pub struct Stats {
+    /// Lines waiting to be written.
+    pub queued: i64,
+    /// Lines written to the monitor.
+    pub sent: i64,
+    /// Calls that will never be written, counted.
+    pub dropped: i64,
+    /// Calls folded into another line.
+    pub coalesced: i64,
+    /// Connections made after the first.
+    pub reconnects: i64,
+    /// Whether the client holds a connection now.
+    pub connected: bool,
+    /// The latest connection or write problem, or null.
+    pub last_error: Option<String>,
+}
+
+fn count(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn build(channel: Unknown, options: Unknown) -> Result<kissmon::MonitorClient> {
+    let mut builder = kissmon::MonitorClient::builder(args::string(channel, "channel")?)
+        .sdk("node", env!("CARGO_PKG_VERSION"));
+    let Some(options) = args::opt_object(options, "options")? else {
+        return builder.build().map_err(Failure::from);
+    };
+    if let Some(unknown) = args::keys(&options, "options")?.into_iter().find(|key| !OPTIONS.contains(&key.as_str())) {
+        return Err(Failure::Type {
+            argument: "options",
+            reason: format!("has no option {unknown:?}; the options are {}", OPTIONS.join(", ")),
+        });
+    }
+    if let Some(pid) = args::opt_whole(args::property(&options, "pid", "pid")?, "pid")? {
+        let pid = u32::try_from(pid)
+            .map_err(|_| Failure::Range { argument: "pid", reason: format!("must fit in 32 bits, got {pid}") })?;
+        builder = builder.pid(pid);
+    }
+    if let Some(path) = args::opt_string(args::property(&options, "socketPath", "socket_path")?, "socket_path")? {
+        builder = builder.socket_path(path);
+    }
+    let capacity = args::property(&options, "queueCapacity", "queue_capacity")?;
+    if let Some(capacity) = args::opt_whole(capacity, "queue_capacity")? {
+        builder = builder.queue_capacity(usize::try_from(capacity).unwrap_or(usize::MAX));
+    }
+    let max_aggregates = args::property(&options, "maxAggregates", "max_aggregates")?;
+    if let Some(max) = args::opt_whole(max_aggregates, "max_aggregates")? {
+        builder = builder.max_aggregates(usize::try_from(max).unwrap_or(usize::MAX));
+    }
+    let interval = args::property(&options, "heartbeatIntervalMs", "heartbeat_interval")?;
+    if !args::is_absent(&interval) {
+        builder = builder.heartbeat_interval(args::millis(interval, "heartbeat_interval")?);
+    }
+    builder.build().map_err(Failure::from)
+}
+
+fn features(features: Unknown) -> Result<Vec<(String, bool)>> {
+    let Some(features) = args::opt_object(features, "features")? else {
+        return Ok(Vec::new());
+    };
+    let mut pairs = Vec::new();
+    for name in args::keys(&features, "features")? {
+        let enabled = args::property(&features, &name, "features")?;
+        let enabled = args::boolean(enabled, "features").map_err(|_| Failure::Type {
+            argument: "features",
+            reason: format!("feature {name:?} must be a boolean"),
+        })?;
+        pairs.push((name, enabled));
+    }
+    Ok(pairs)
+}
+
+#[napi]
+impl NativeClient {
+    /// Checks the arguments and starts the client's sender thread; no I/O happens here.
+    #[napi(constructor, ts_args_type = "channel: string, options?: object | null")]
+    pub fn new(env: Env, channel: Unknown, options: Unknown) -> napi::Result<Self> {
+        js(&env, || Ok(NativeClient { client: Arc::new(build(channel, options)?) }))
+    }
+
+    #[napi(ts_args_type = "features?: Record<string, boolean> | null")]
+    pub fn register(&self, env: Env, features: Unknown) -> napi::Result<()> {
+        js(&env, || Ok(self.client.register(self::features(features)?)?))
+    }
+
+    #[napi]
+    pub fn heartbeat(&self) {
+        self.client.heartbeat();
+    }
+
+    /// A heartbeat from a timer that fired `lagMs` late.
+    #[napi(ts_args_type = "lagMs: number")]
+    pub fn heartbeat_with_lag(&self, env: Env, lag_ms: Unknown) -> napi::Result<()> {
+        js(&env, || {
+            self.client.heartbeat_with_lag(args::millis(lag_ms, "lag_ms")?);
+            Ok(())
+        })
+    }
+
+    /// `usage` is the caller's object, checked to be one; its fields come
+    /// positionally because reading them in JS is far cheaper than through napi.
+    #[allow(clippy::too_many_arguments)]
+    #[napi(
+        ts_args_type = "usage: object, model: string, feature: string, tokensIn: number, tokensOut: number, latencyMs?: number | null, provider?: string | null, costUsd?: number | null, cacheReadTokens?: number | null, reasoningTokens?: number | null, ok?: boolean | null"
+    )]
+    pub fn log_llm_usage(
+        &self,
+        env: Env,
+        usage: Unknown,
+        model: Unknown,
+        feature: Unknown,
+        tokens_in: Unknown,
+        tokens_out: Unknown,
+        latency_ms: Unknown,
+        provider: Unknown,
+        cost_usd: Unknown,
+        cache_read_tokens: Unknown,
+        reasoning_tokens: Unknown,
+        ok: Unknown,
+    ) -> napi::Result<()> {
+        js(&env, || {
+            args::object(usage, "usage")?;
+            let mut call = kissmon::LlmUsage::new(
+                args::string(model, "model")?,
+                args::string(feature, "feature")?,
+                args::whole(tokens_in, "tokens_in")?,
+                args::whole(tokens_out, "tokens_out")?,
+            );
+            if let Some(value) = args::opt_number(latency_ms, "latency_ms")? {
+                call = call.latency_ms(value);
+            }
+            if let Some(value) = args::opt_string(provider, "provider")? {
+                call = call.provider(value);
+            }
+            if let Some(value) = args::opt_number(cost_usd, "cost_usd")? {
+                call = call.cost_usd(value);
+            }
+            if let Some(value) = args::opt_whole(cache_read_tokens, "cache_read_tokens")? {
+                call = call.cache_read_tokens(value);
+            }
+            if let Some(value) = args::opt_whole(reasoning_tokens, "reasoning_tokens")? {
+                call = call.reasoning_tokens(value);
+            }
+            if let Some(value) = args::opt_boolean(ok, "ok")? {
+                call = call.ok(value);
+            }
+            Ok(self.client.log_llm_usage(call)?)
+        })
+    }
+
+    #[napi]
+    pub fn unregister(&self) {
+        self.client.unregister();
+    }
+
+    /// Announces the interval of the timer `index.js` runs.
+    #[napi(ts_args_type = "intervalMs: number")]
+    pub fn announce_heartbeat_interval(&self, env: Env, interval_ms: Unknown) -> napi::Result<()> {
+        js(&env, || Ok(self.client.announce_heartbeat_interval(args::millis(interval_ms, "interval")?)?))
+    }
+
+    /// Waits on the libuv thread pool, never on the event loop.
+    #[napi(ts_args_type = "timeoutMs?: number | null", ts_return_type = "Promise<boolean>")]
+    pub fn flush(&self, env: Env, timeout_ms: Unknown) -> napi::Result<AsyncTask<Wait>> {
+        js(&env, || Ok(AsyncTask::new(Wait::flush(&self.client, args::timeout(timeout_ms, "timeout_ms", DEFAULT_WAIT)?))))
+    }
+
+    /// Waits on the libuv thread pool, never on the event loop.
+    #[napi(ts_args_type = "timeoutMs?: number | null", ts_return_type = "Promise<boolean>")]
+    pub fn close(&self, env: Env, timeout_ms: Unknown) -> napi::Result<AsyncTask<Wait>> {
+        js(&env, || Ok(AsyncTask::new(Wait::close(&self.client, args::timeout(timeout_ms, "timeout_ms", DEFAULT_WAIT)?))))
+    }
+
+    /// Blocks the calling thread: only for the process 'exit' handler,
+    /// where nothing asynchronous can run any more.
+    #[napi(ts_args_type = "timeoutMs: number")]
+    pub fn close_sync(&self, env: Env, timeout_ms: Unknown) -> napi::Result<bool> {
+        js(&env, || Ok(self.client.close(args::timeout(timeout_ms, "timeout_ms", DEFAULT_WAIT)?)))
+    }
+
+    #[napi]
+    pub fn stats(&self) -> Stats {
+        let stats = self.client.stats();
+        Stats {
+            queued: count(stats.queued),
+            sent: count(stats.sent),
+            dropped: count(stats.dropped),
+            coalesced: count(stats.coalesced),
+            reconnects: count(stats.reconnects),
+            connected: stats.connected,
+            last_error: stats.last_error,
+        }
+    }
+
+    /// Connection events since the last call, oldest first.
+    #[napi]
+    pub fn take_warnings(&self) -> Vec<String> {
+        self.client.take_warnings()
+    }
+
+    /// The random id this client writes as `instance`.
+    #[napi(getter)]
+    pub fn instance(&self) -> String {
+        self.client.instance()
+    }
+
+    #[napi(getter)]
+    pub fn pid(&self) -> u32 {
+        self.client.pid()
+    }
+
+    #[napi(getter)]
+    pub fn channel(&self) -> String {
+        self.client.channel().to_owned()
+    }
+}
+
+/// A blocking `flush` or `close` run on the libuv thread pool.
+pub struct Wait {
+    client: Arc<kissmon::MonitorClient>,
+    timeout: Duration,
+    close: bool,
+}
+
+impl Wait {
+    fn flush(client: &Arc<kissmon::MonitorClient>, timeout: Duration) -> Self {
+        Wait { client: Arc::clone(client), timeout, close: false }
+    }
+
+    fn close(client: &Arc<kissmon::MonitorClient>, timeout: Duration) -> Self {
+        Wait { client: Arc::clone(client), timeout, close: true }
+    }
+}
+
+impl Task for Wait {
+    type Output = bool;
+    type JsValue = bool;
+
+    fn compute(&mut self) -> napi::Result<bool> {
+        Ok(if self.close { self.client.close(self.timeout) } else { self.client.flush(self.timeout) })
+    }
+
+    fn resolve(&mut self, _env: Env, delivered: bool) -> napi::Result<bool> {
+        Ok(delivered)
+    }
+}
+
+
+/// The heartbeat interval a client announces when none is given, in
+/// milliseconds: the core's default, for the timer `index.js` runs.
+#[napi]
+pub fn default_heartbeat_interval_ms() -> f64 {
+    kissmon::DEFAULT_HEARTBEAT_INTERVAL.as_secs_f64() * 1000.0
+}

@@ -1,0 +1,138 @@
+//! The one place where failures cross into JS. Every error the addon throws
+//! is built here: argument errors as `TypeError` (wrong JS type) or
+//! `RangeError` (a value the API refuses), with the argument's JS name in the
+//! message and in `.argument`; decode errors with `.errorClass` and `.field`.
+
+use napi::bindgen_prelude::{JsRangeError, JsTypeError, Object};
+use napi::{Env, JsError, JsValue, Status};
+
+/// Why a call was refused.
+#[derive(Debug)]
+pub enum Failure {
+    /// A value of the wrong JS type, or a required one that is missing.
+    /// `argument` is the core's snake_case name.
+    Type { argument: &'static str, reason: String },
+    /// A value of the right type that cannot be accepted.
+    Range { argument: &'static str, reason: String },
+    /// A line the decoder rejected.
+    Decode(kissmon::DecodeError),
+    /// The client's sender thread could not start.
+    Spawn(std::io::Error),
+}
+
+pub type Result<T, E = Failure> = std::result::Result<T, E>;
+
+impl From<kissmon::Error> for Failure {
+    fn from(err: kissmon::Error) -> Self {
+        match err {
+            kissmon::Error::InvalidArgument { argument, reason } => Failure::Range { argument, reason },
+            kissmon::Error::Spawn(err) => Failure::Spawn(err),
+        }
+    }
+}
+
+impl From<kissmon::DecodeError> for Failure {
+    fn from(err: kissmon::DecodeError) -> Self {
+        Failure::Decode(err)
+    }
+}
+
+/// The JS name of an argument the core names in snake_case. The durations
+/// the core takes as `Duration` are milliseconds in JS, and say so.
+pub fn js_name(argument: &str) -> String {
+    match argument {
+        "heartbeat_interval" => return "heartbeatIntervalMs".into(),
+        "interval" => return "intervalMs".into(),
+        _ => {}
+    }
+    let mut name = String::with_capacity(argument.len());
+    let mut upper = false;
+    for c in argument.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            name.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            name.push(c);
+        }
+    }
+    name
+}
+
+impl Failure {
+    /// Throws this failure as a JS exception and returns the error that
+    /// tells napi-rs one is pending.
+    pub fn throw(self, env: &Env) -> napi::Error {
+        match self.into_js(env) {
+            Ok(error) => match env.throw(error) {
+                Ok(()) => napi::Error::from_status(Status::PendingException),
+                Err(err) => err,
+            },
+            Err(err) => err,
+        }
+    }
+
+    fn into_js<'env>(self, env: &'env Env) -> napi::Result<Object<'env>> {
+        let handle = Env::from_raw(env.raw());
+        let error = match self {
+            Failure::Type { argument, reason } => {
+                let name = js_name(argument);
+                let message = format!("invalid argument `{name}`: {reason}");
+                let mut error = JsTypeError::from(napi::Error::new(Status::InvalidArg, message))
+                    .into_unknown(handle)
+                    .coerce_to_object()?;
+                error.set("code", "ERR_INVALID_ARG_TYPE")?;
+                error.set("argument", name)?;
+                error
+            }
+            Failure::Range { argument, reason } => {
+                let name = js_name(argument);
+                let message = format!("invalid argument `{name}`: {reason}");
+                let mut error = JsRangeError::from(napi::Error::new(Status::InvalidArg, message))
+                    .into_unknown(handle)
+                    .coerce_to_object()?;
+                error.set("code", "ERR_INVALID_ARG_VALUE")?;
+                error.set("argument", name)?;
+                error
+            }
+            Failure::Decode(err) => {
+                let mut error = JsError::from(napi::Error::new(Status::InvalidArg, err.to_string()))
+                    .into_unknown(handle)
+                    .coerce_to_object()?;
+                error.set("code", "ERR_KISSMON_DECODE")?;
+                error.set("errorClass", err.class.as_str())?;
+                error.set("field", err.field)?;
+                error
+            }
+            Failure::Spawn(err) => {
+                let mut error = JsError::from(napi::Error::new(Status::GenericFailure, format!("kissmon: {err}")))
+                    .into_unknown(handle)
+                    .coerce_to_object()?;
+                error.set("code", "ERR_KISSMON_SPAWN")?;
+                error
+            }
+        };
+        Ok(error)
+    }
+}
+
+/// Runs `body` and throws its failure, if any, as a JS exception.
+pub fn js<T>(env: &Env, body: impl FnOnce() -> Result<T>) -> napi::Result<T> {
+    body().map_err(|failure| failure.throw(env))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::js_name;
+
+    #[test]
+    fn argument_names_are_camel_case_with_units() {
+        assert_eq!(js_name("tokens_in"), "tokensIn");
+        assert_eq!(js_name("cache_read_tokens"), "cacheReadTokens");
+        assert_eq!(js_name("channel"), "channel");
+        assert_eq!(js_name("heartbeat_interval"), "heartbeatIntervalMs");
+        assert_eq!(js_name("interval"), "intervalMs");
+        assert_eq!(js_name("timeout_ms"), "timeoutMs");
+    }
+}
