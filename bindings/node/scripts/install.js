@@ -34,10 +34,12 @@ function main() {
     console.error(`kissmon: ${path.basename(addon)} is missing and there are no sources to build it from`)
     process.exit(1)
   }
-  const run = (args, options = {}) => execFileSync('cargo', args, { cwd: root, ...options })
-  const metadata = JSON.parse(run(['metadata', '--format-version', '1', '--no-deps'], { encoding: 'utf8' }))
-  run(['build', '--release', '-p', crate], { stdio: 'inherit' })
-  const built = path.join(metadata.target_directory, 'release', libraryName())
+  const run = (command, args, options = {}) => execFileSync(command, args, { cwd: root, ...options })
+  const metadata = JSON.parse(run('cargo', ['metadata', '--format-version', '1', '--no-deps'], { encoding: 'utf8' }))
+  // An explicit --target, as `napi build` passes, so both share one build cache.
+  const host = /^host: (\S+)$/m.exec(run('rustc', ['-vV'], { encoding: 'utf8' }))[1]
+  run('cargo', ['build', '--release', '-p', crate, '--target', host], { stdio: 'inherit' })
+  const built = path.join(metadata.target_directory, host, 'release', libraryName())
   // Copy then rename, so a reader never sees half a file.
   const partial = `${addon}.partial`
   fs.copyFileSync(built, partial)
