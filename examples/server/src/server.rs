@@ -1,0 +1,264 @@
+//! Putting it together: the socket (never stolen from a live monitor), the
+//! database, and the tasks and threads of a running monitor, and an orderly
+//! stop that flushes storage and removes the socket file.
+
+use crate::config::Config;
+use crate::counters::Counters;
+use crate::error::{Context, Error, Result};
+use crate::ingest::{self, Ingest};
+use crate::state::StateWorker;
+use crate::store::{self, Store};
+use crate::time::iso;
+use std::future::Future;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::net::{UnixListener as StdUnixListener, UnixStream as StdUnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// Batches that may wait for the state worker (each one read of one connection).
+const STATE_QUEUE: usize = 4096;
+/// `sun_path` less its NUL.
+const MAX_SOCKET_PATH_BYTES: usize = 107;
+
+/// A monitor whose socket is bound and whose database is open; [`Server::run`] serves it.
+pub struct Server {
+    config: Arc<Config>,
+    listener: StdUnixListener,
+    /// (device, inode) of our socket file, so that a stop removes only our own.
+    socket_id: (u64, u64),
+    conn: rusqlite::Connection,
+    counters: Arc<Counters>,
+}
+
+impl Server {
+    /// Opens the database, then binds the socket. Fails with a clear message
+    /// when another monitor answers on the socket path or the database is not
+    /// a monitor database. Must be called outside an async context or inside
+    /// one that allows blocking (it does file I/O).
+    pub fn bind(config: Config) -> Result<Server> {
+        let conn = store::open_for_writing(&config.db_path)?;
+        let (listener, socket_id) = bind_socket(&config.socket_path, config.socket_mode)?;
+        Ok(Server { config: Arc::new(config), listener, socket_id, conn, counters: Arc::default() })
+    }
+
+    pub fn counters(&self) -> Arc<Counters> {
+        Arc::clone(&self.counters)
+    }
+
+    pub fn socket_path(&self) -> &Path {
+        &self.config.socket_path
+    }
+
+    /// Serves until `shutdown` completes, then stops in order: no more
+    /// accepts, socket file removed, each reader takes what its socket holds,
+    /// watched bots marked `unknown` (monitor_stopped), storage flushed.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<()> {
+        let Server { config, listener, socket_id, conn, counters } = self;
+        let previous = store::load_live_bots(&conn)?;
+        let store = Store::start(conn, Arc::clone(&counters), &config)?;
+        store.push_meta("monitor_pid", std::process::id().to_string());
+        store.push_meta("monitor_started_at", iso(SystemTime::now()));
+        store.push_meta("monitor_stopped_at", String::new());
+        store.push_meta("socket_path", config.socket_path.display().to_string());
+
+        let (findings_tx, findings_rx) = mpsc::unbounded_channel();
+        let (prober, prober_thread) = crate::probe::spawn(store.clone(), Arc::clone(&counters), findings_tx)?;
+        let (state_tx, state_rx) = mpsc::channel(STATE_QUEUE);
+        if !previous.is_empty() {
+            tracing::info!("{} bots from the previous run are watched until they report again", previous.len());
+        }
+        let state = StateWorker::new(Arc::clone(&config), previous, store.clone(), Arc::clone(&counters), prober);
+        let state_task = tokio::spawn(state.run(state_rx, findings_rx));
+
+        listener.set_nonblocking(true).context(|| "cannot make the listener non-blocking".into())?;
+        let listener = tokio::net::UnixListener::from_std(listener).context(|| "cannot register the listener".into())?;
+        let ingest = Arc::new(Ingest::new(Arc::clone(&counters), store.clone(), state_tx, config.reject_peer_mismatch));
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let accept = tokio::spawn(ingest::accept_loop(listener, ingest, stop_rx));
+        tracing::info!(
+            "kissmon-server listening on {} (mode {:o}), database {}",
+            config.socket_path.display(),
+            config.socket_mode,
+            config.db_path.display()
+        );
+
+        shutdown.await;
+        tracing::info!("stopping: flushing storage and removing {}", config.socket_path.display());
+        let _ = stop_tx.send(true);
+        let _ = accept.await;
+        remove_own_socket(&config.socket_path, socket_id);
+        // The state worker ends once every reader has handed on its last lines.
+        let _ = state_task.await;
+        store.push_meta("monitor_stopped_at", iso(SystemTime::now()));
+        tokio::task::spawn_blocking(move || {
+            store.close();
+            let _ = prober_thread.join();
+        })
+        .await
+        .context(|| "the storage writer failed while stopping".into())?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Binds `path` unless a monitor answers there; a leftover file nobody
+/// answers on is replaced. The socket is bound under a private name, given
+/// `mode`, then renamed into place, so it is never reachable with looser rights.
+fn bind_socket(path: &Path, mode: u32) -> Result<(StdUnixListener, (u64, u64))> {
+    let shown = path.display();
+    if path.as_os_str().len() > MAX_SOCKET_PATH_BYTES {
+        return Err(Error::new(format!("--socket {shown} is longer than {MAX_SOCKET_PATH_BYTES} bytes")));
+    }
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if !meta.file_type().is_socket() {
+            return Err(Error::new(format!("--socket {shown} exists and is not a socket; not replacing it")));
+        }
+        match StdUnixStream::connect(path) {
+            Ok(stream) => {
+                let who = peer_pid(&stream).map_or_else(String::new, |pid| format!(" (pid {pid})"));
+                return Err(Error::new(format!(
+                    "another monitor is already listening on {shown}{who}; stop it first or choose another --socket"
+                )));
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::ConnectionRefused => {
+                tracing::info!("replacing the stale socket file {shown}: nothing answers on it");
+            }
+            Err(err) => return Err(Error::new(format!("cannot tell whether a monitor listens on {shown}: {err}"))),
+        }
+    }
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let private = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let listener = if private.as_os_str().len() <= MAX_SOCKET_PATH_BYTES {
+        let _ = std::fs::remove_file(&private);
+        let listener = StdUnixListener::bind(&private).context(|| format!("cannot bind {}", private.display()))?;
+        let placed = std::fs::set_permissions(&private, std::fs::Permissions::from_mode(mode))
+            .context(|| format!("cannot set mode {mode:o} on {}", private.display()))
+            .and_then(|()| std::fs::rename(&private, path).context(|| format!("cannot move the socket to {shown}")));
+        if let Err(err) = placed {
+            let _ = std::fs::remove_file(&private);
+            return Err(err);
+        }
+        listener
+    } else {
+        // No room for a private name: bind in place and set the mode right after.
+        let _ = std::fs::remove_file(path);
+        let listener = StdUnixListener::bind(path).context(|| format!("cannot bind {shown}"))?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+            .context(|| format!("cannot set mode {mode:o} on {shown}"))?;
+        listener
+    };
+    let meta = std::fs::metadata(path).context(|| format!("cannot stat {shown}"))?;
+    Ok((listener, (meta.dev(), meta.ino())))
+}
+
+fn remove_own_socket(path: &Path, id: (u64, u64)) {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if (meta.dev(), meta.ino()) == id => {
+            if let Err(err) = std::fs::remove_file(path) {
+                tracing::warn!("cannot remove the socket file {}: {err}", path.display());
+            }
+        }
+        Ok(_) => tracing::info!("{} is no longer our socket; leaving it", path.display()),
+        Err(_) => {}
+    }
+}
+
+fn peer_pid(stream: &StdUnixStream) -> Option<i32> {
+    use std::os::fd::AsRawFd;
+    let mut cred = libc::ucred { pid: 0, uid: 0, gid: 0 };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most `len` bytes into `cred`.
+    let ret = unsafe {
+        libc::getsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&mut cred as *mut libc::ucred).cast(),
+            &mut len,
+        )
+    };
+    (ret == 0 && cred.pid > 0).then_some(cred.pid)
+}
+
+/// Raises this process's soft limit on open files to the hard limit, so
+/// that 10,000 connections fit. Returns the new soft limit.
+pub fn raise_open_files_limit() -> Option<u64> {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit read and write one rlimit struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return None;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                return Some(raised.rlim_cur as u64);
+            }
+        }
+    }
+    Some(limit.rlim_cur as u64)
+}
+
+/// A monitor running on a thread of its own, for the demo and for tests
+/// that want one in-process. Stopped by [`Background::stop`] or on drop.
+pub struct Background {
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<Result<()>>>,
+    counters: Arc<Counters>,
+    socket_path: PathBuf,
+}
+
+impl Background {
+    /// Binds (errors come back here) and starts serving on a new thread.
+    pub fn start(config: Config) -> Result<Background> {
+        let server = Server::bind(config)?;
+        let counters = server.counters();
+        let socket_path = server.socket_path().to_path_buf();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("kissmon-server".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .context(|| "cannot start the tokio runtime".into())?;
+                runtime.block_on(server.run(async {
+                    let _ = stopped.await;
+                }))
+            })
+            .context(|| "cannot start the monitor thread".into())?;
+        Ok(Background { stop: Some(stop), thread: Some(thread), counters, socket_path })
+    }
+
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    pub fn socket_path(&self) -> &Path {
+        &self.socket_path
+    }
+
+    /// Stops as SIGTERM would and waits until storage is flushed.
+    pub fn stop(mut self) -> Result<()> {
+        self.stop_and_join()
+    }
+
+    fn stop_and_join(&mut self) -> Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.thread.take() {
+            Some(thread) => thread.join().map_err(|_| Error::new("the monitor thread panicked"))?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.stop_and_join();
+    }
+}
