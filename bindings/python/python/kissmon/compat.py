@@ -103,6 +103,22 @@ def _connected(client: _Client) -> bool:
     return stats.connected
 
 
+_shared: dict[tuple[str, int, str], _Client] = {}
+_shared_lock = threading.Lock()
+
+
+def _client_for(channel: str, pid: int, socket_path: str) -> _Client:
+    """One client per (channel, pid, socket), kept until exit: the old code
+    opened a connection per message; here they share a queue, a connection
+    and a registration."""
+    key = (channel, pid, socket_path)
+    with _shared_lock:
+        client = _shared.get(key)
+        if client is None:
+            client = _shared[key] = _Client(channel, pid=pid, socket_path=socket_path)
+        return client
+
+
 class MonitorClient:
     """The earlier client's API over ``kissmon.MonitorClient``."""
 
@@ -113,7 +129,9 @@ class MonitorClient:
         self.pid = pid
         self.socket_path = socket_path
         self.timeout = timeout
-        self.client = _Client(channel, pid=pid, socket_path=socket_path)
+        # Shared with the module functions, so that a short-lived MonitorClient
+        # object does not unregister the bot when it is garbage collected.
+        self.client = _client_for(channel, pid, socket_path)
 
     async def register(self, features: Optional[Mapping[str, bool]] = None) -> bool:
         """Registers the bot; True if the monitor got it within ``timeout``."""
@@ -145,21 +163,6 @@ class MonitorClient:
         """Stops the periodic heartbeat."""
         self.client.stop_heartbeat()
         await asyncio.sleep(0)  # let the cancelled task finish, as awaiting it did
-
-
-_shared: dict[tuple[str, int, str], _Client] = {}
-_shared_lock = threading.Lock()
-
-
-def _client_for(channel: str, pid: int, socket_path: str) -> _Client:
-    """One client per (channel, pid, socket): the old functions opened a
-    connection per message; these share a queue, a connection and a registration."""
-    key = (channel, pid, socket_path)
-    with _shared_lock:
-        client = _shared.get(key)
-        if client is None:
-            client = _shared[key] = _Client(channel, pid=pid, socket_path=socket_path)
-        return client
 
 
 def register_with_monitor(

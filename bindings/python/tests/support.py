@@ -1,0 +1,205 @@
+"""Test support: a real monitor on a Unix socket, and the corpus's JSON rules."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import selectors
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+CORPUS_DIR = Path(
+    os.environ.get("KISSMON_CONFORMANCE_DIR", Path(__file__).resolve().parents[3] / "conformance" / "cases")
+)
+
+
+class Monitor:
+    """A monitor for tests: records every line it reads; it can go away,
+    come back, or hold its connections without reading them."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.lines: list[str] = []
+        self._taken = 0
+        self._arrived = threading.Condition()
+        self._reading = threading.Event()
+        self._reading.set()
+        self._listener: socket.socket | None = None
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._conns: list[socket.socket] = []
+        self._conns_lock = threading.Lock()
+        self.accepted = 0
+
+    @property
+    def up(self) -> bool:
+        return self._listener is not None
+
+    def start(self) -> Monitor:
+        assert self._listener is None, "monitor already up"
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(self.path)
+        listener.listen(128)
+        listener.setblocking(False)
+        self._listener = listener
+        self._stop = threading.Event()
+        thread = threading.Thread(target=self._accept, args=(listener, self._stop), daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        return self
+
+    def stop(self) -> None:
+        """Closes the listener and every accepted connection, and removes the socket file."""
+        if self._listener is None:
+            return
+        self._stop.set()
+        # The accept thread goes first, so no reader starts while they are joined.
+        while self._threads:
+            self._threads.pop(0).join(5)
+        self._listener.close()
+        self._listener = None
+        with self._conns_lock:
+            for conn in self._conns:
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                conn.close()
+            self._conns = []
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+
+    def pause_reading(self) -> None:
+        """Accepts, but reads nothing until resume_reading()."""
+        self._reading.clear()
+
+    def resume_reading(self) -> None:
+        self._reading.set()
+
+    def _accept(self, listener: socket.socket, stop: threading.Event) -> None:
+        while not stop.is_set():
+            sel = selectors.DefaultSelector()
+            sel.register(listener, selectors.EVENT_READ)
+            ready = sel.select(0.02)
+            sel.close()
+            if not ready:
+                continue
+            try:
+                conn, _ = listener.accept()
+            except (BlockingIOError, OSError):
+                continue
+            self.accepted += 1
+            with self._conns_lock:
+                self._conns.append(conn)
+            thread = threading.Thread(target=self._read, args=(conn, stop), daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _read(self, conn: socket.socket, stop: threading.Event) -> None:
+        pending = b""
+        conn.settimeout(0.02)
+        while not stop.is_set():
+            if not self._reading.wait(0.02):
+                continue
+            try:
+                chunk = conn.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if not chunk:
+                return
+            pending += chunk
+            *complete, pending = pending.split(b"\n")
+            if complete:
+                with self._arrived:
+                    self.lines.extend(line.decode() for line in complete)
+                    self._arrived.notify_all()
+
+    def take(self, count: int, timeout: float = 3.0) -> list[str]:
+        """Waits up to `timeout` for `count` lines not taken yet; returns every new line."""
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while len(self.lines) - self._taken < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._arrived.wait(left)
+            new = self.lines[self._taken :]
+            self._taken = len(self.lines)
+            return new
+
+    def messages(self, quiet: float = 0.1, timeout: float = 3.0) -> list[dict[str, Any]]:
+        """Every line read so far, once none arrived for `quiet` seconds (at most `timeout`)."""
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            count = -1
+            while count != len(self.lines) and time.monotonic() < deadline:
+                count = len(self.lines)
+                self._arrived.wait(quiet)
+            return [json.loads(line) for line in self.lines]
+
+
+def socket_dir() -> str:
+    # Short paths: sun_path holds 107 bytes.
+    return tempfile.mkdtemp(prefix="km-", dir="/tmp")
+
+
+def json_eq(a: Any, b: Any) -> bool:
+    """JSON equality where numbers compare by value (1850 == 1850.0) but bools are not numbers."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(json_eq(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(json_eq(a[k], b[k]) for k in a)
+    return type(a) is type(b) and a == b
+
+
+def redact(line: dict[str, Any], lang: str = "python") -> dict[str, Any]:
+    """The corpus's redaction, after checking the types of what it hides."""
+    line = dict(line)
+    if "ts" in line:
+        assert isinstance(line["ts"], (int, float)) and not isinstance(line["ts"], bool), f"ts: {line['ts']!r}"
+        line["ts"] = "<ts>"
+    if "instance" in line:
+        assert isinstance(line["instance"], str), f"instance: {line['instance']!r}"
+        line["instance"] = "<instance>"
+    if "sdk" in line:
+        sdk = line["sdk"]
+        assert isinstance(sdk, dict) and sdk.get("lang") == lang and isinstance(sdk.get("version"), str), sdk
+        assert set(sdk) == {"lang", "version"}, sdk
+        line["sdk"] = {"lang": "<lang>", "version": "<version>"}
+    return line
+
+
+def load_corpus() -> list[dict[str, Any]]:
+    """Every case of every *.jsonl file, in file then line order; fails loudly on a bad corpus."""
+    files = sorted(CORPUS_DIR.glob("*.jsonl"))
+    assert files, f"no *.jsonl in {CORPUS_DIR}"
+    cases, ids = [], set()
+    for file in files:
+        for number, text in enumerate(file.read_text().splitlines(), 1):
+            if not text.strip():
+                continue
+            case = json.loads(text)
+            assert isinstance(case.get("id"), str), f"{file}:{number}: no id"
+            assert case["id"] not in ids, f"{file}:{number}: duplicate id {case['id']}"
+            ids.add(case["id"])
+            cases.append(case)
+    return cases
+
+
+def case_input(case: dict[str, Any]) -> bytes:
+    if "input" in case:
+        return case["input"].encode()
+    return base64.b64decode(case["input_base64"])
