@@ -544,6 +544,21 @@ enum kissmon_status kissmon_client_stats(const struct kissmon_client *client,
                                          struct kissmon_stats *out);
 
 /**
+ * Takes the connection events logged since the last call (connected, lost
+ * the connection and why, cannot connect, the monitor stopped reading...),
+ * oldest first, one per line, for programs that log them; at most 32 are
+ * kept. Stores a library string in `*out`, or NULL when there were none;
+ * free it with `kissmon_string_free`.
+ *
+ * Returns `KISSMON_STATUS_OK`, `KISSMON_STATUS_NULL_ARGUMENT` ("client",
+ * "out") or `KISSMON_STATUS_PANIC`.
+ *
+ * # Safety
+ * `client` is NULL or live; `out` is NULL or writable.
+ */
+enum kissmon_status kissmon_client_take_warnings(const struct kissmon_client *client, char **out);
+
+/**
  * Frees a client. Never blocks: if it was not closed, its sender goes on
  * delivering what is queued for up to 2 s in the background (unregistering
  * first), then stops. Call `kissmon_client_close` first to wait for delivery.

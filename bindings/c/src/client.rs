@@ -402,6 +402,31 @@ pub unsafe extern "C" fn kissmon_client_stats(
     })
 }
 
+/// Takes the connection events logged since the last call (connected, lost
+/// the connection and why, cannot connect, the monitor stopped reading...),
+/// oldest first, one per line, for programs that log them; at most 32 are
+/// kept. Stores a library string in `*out`, or NULL when there were none;
+/// free it with `kissmon_string_free`.
+///
+/// Returns `KISSMON_STATUS_OK`, `KISSMON_STATUS_NULL_ARGUMENT` ("client",
+/// "out") or `KISSMON_STATUS_PANIC`.
+///
+/// # Safety
+/// `client` is NULL or live; `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn kissmon_client_take_warnings(
+    client: *const kissmon_client,
+    out: *mut *mut c_char,
+) -> kissmon_status {
+    boundary::call(|| {
+        let client = client_ref(client)?;
+        let out = out.as_mut().ok_or_else(|| Failure::null("out"))?;
+        let warnings = client.take_warnings();
+        *out = if warnings.is_empty() { std::ptr::null_mut() } else { strings::hand_out(&warnings.join("\n")) };
+        Ok(())
+    })
+}
+
 /// Frees a client. Never blocks: if it was not closed, its sender goes on
 /// delivering what is queued for up to 2 s in the background (unregistering
 /// first), then stops. Call `kissmon_client_close` first to wait for delivery.

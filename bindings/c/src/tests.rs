@@ -144,6 +144,7 @@ fn every_client_function_reports_a_null_client() {
             kissmon_client_flush(null, 10),
             kissmon_client_close(null, 10),
             kissmon_client_stats(null, stats.as_mut_ptr()),
+            kissmon_client_take_warnings(null, &mut std::ptr::null_mut()),
         ];
         for (n, status) in statuses.into_iter().enumerate() {
             assert_eq!(status, kissmon_status::NullArgument, "function #{n}");
@@ -406,6 +407,13 @@ fn flush_without_a_monitor_times_out_and_says_why() {
         assert_eq!(stats.queued, 1);
         assert!(!stats.connected);
         assert!(!CStr::from_ptr(stats.last_error.as_ptr()).to_bytes().is_empty(), "the missing socket is reported");
+        let mut warnings: *mut c_char = std::ptr::null_mut();
+        assert_eq!(kissmon_client_take_warnings(client, &mut warnings), kissmon_status::Ok);
+        assert!(text(warnings).contains("cannot connect to the monitor"), "{}", text(warnings));
+        kissmon_string_free(warnings);
+        assert_eq!(kissmon_client_take_warnings(client, &mut warnings), kissmon_status::Ok);
+        assert!(warnings.is_null(), "taken once");
+        assert_fails(kissmon_client_take_warnings(client, std::ptr::null_mut()), kissmon_status::NullArgument, "out");
         assert_eq!(kissmon_client_close(client, 50), kissmon_status::TimedOut);
         kissmon_client_free(client);
     }

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Tests of the C library: Rust tests of the exported functions, header drift,
+# the README example, and C programs compiled with gcc -Werror against the
+# static and the shared library, run against real Unix-socket monitors.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+cd "$here/../.."
+
+echo "-- cargo test -p kissmon-c (exported functions, header_is_current)"
+cargo test --locked -p kissmon-c
+
+lib_dir="$(bash "$here/build-lib.sh")"
+export PKG_CONFIG_PATH="$lib_dir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+out="$lib_dir/c-tests"
+mkdir -p "$out"
+
+echo "-- header drift"
+header=bindings/c/include/kissmon.h
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  git ls-files --error-unmatch "$header" >/dev/null
+  git diff --exit-code -- "$header" || {
+    echo "FAIL: $header differs from the committed one: commit the regenerated header" >&2
+    exit 1
+  }
+fi
+
+echo "-- the README's C example is examples/basic_bot.c"
+readme_example="$(awk '/<!-- example: examples\/basic_bot.c -->/{grab=1; next} grab && /^```c$/{inside=1; next} inside && /^```$/{exit} inside{print}' bindings/c/README.md)"
+if [ "$readme_example" != "$(cat bindings/c/examples/basic_bot.c)" ]; then
+  echo "FAIL: the example in bindings/c/README.md differs from bindings/c/examples/basic_bot.c" >&2
+  diff <(printf '%s\n' "$readme_example") bindings/c/examples/basic_bot.c >&2 || true
+  exit 1
+fi
+
+echo "-- compile (gcc -Werror, C11 and C++)"
+cflags=(-std=c11 -Wall -Wextra -Werror -pedantic -O1 -g)
+read -ra static_link <<<"$(pkg-config --cflags --libs kissmon-static)"
+read -ra shared_link <<<"$(pkg-config --cflags --libs kissmon)"
+g++ -std=c++11 -Wall -Wextra -Werror -pedantic -fsyntax-only -x c++ "$header"
+gcc "${cflags[@]}" bindings/c/examples/basic_bot.c "${static_link[@]}" -o "$out/basic_bot_static"
+gcc "${cflags[@]}" bindings/c/examples/basic_bot.c "${shared_link[@]}" -Wl,-rpath,"$lib_dir" -o "$out/basic_bot_shared"
+for test in test_api test_sigpipe test_example; do
+  gcc "${cflags[@]}" -D_GNU_SOURCE -Ibindings/c/tests/c "bindings/c/tests/c/$test.c" "${static_link[@]}" -o "$out/$test"
+done
+if ldd "$out/basic_bot_static" | grep -q libkissmon; then
+  echo "FAIL: basic_bot_static links libkissmon.so" >&2
+  exit 1
+fi
+ldd "$out/basic_bot_shared" | grep -q "libkissmon.so => $lib_dir" || {
+  echo "FAIL: basic_bot_shared does not load $lib_dir/libkissmon.so" >&2
+  exit 1
+}
+
+echo "-- run"
+passed=0
+failed=0
+run() {
+  echo "$ $*"
+  if "$@"; then passed=$((passed + 1)); else
+    echo "FAIL: $* (exit $?)" >&2
+    failed=$((failed + 1))
+  fi
+}
+run "$out/test_api"
+run "$out/test_sigpipe"
+run "$out/test_example" "$out/basic_bot_static"
+run "$out/test_example" "$out/basic_bot_shared"
+echo "c: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
