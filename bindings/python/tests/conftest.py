@@ -5,6 +5,7 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
+
 from support import Monitor, socket_dir
 
 

@@ -7,9 +7,9 @@ import asyncio
 import json
 import time
 
-from support import Monitor
-
 import kissmon
+
+from support import Monitor
 
 
 def beats(monitor: Monitor) -> list[dict]:

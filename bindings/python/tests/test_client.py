@@ -1,4 +1,4 @@
-"""The client API through a real socket: calls, errors naming their argument, stats, context managers, logging."""
+"""The client API through a real socket: calls, argument errors, stats, context managers, logging."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import time
 from typing import Any
 
 import pytest
-from support import Monitor
 
 import kissmon
+
+from support import Monitor
 
 
 def new_client(sock_path: str, **settings: Any) -> kissmon.MonitorClient:
@@ -146,7 +147,12 @@ def test_bad_usage_names_the_argument(
 
 @pytest.mark.parametrize(
     ("features", "error"),
-    [({"": True}, kissmon.InvalidArgumentError), ({"llm": 1}, TypeError), ({1: True}, TypeError), ([1], TypeError)],
+    [
+        ({"": True}, kissmon.InvalidArgumentError),
+        ({"llm": 1}, TypeError),
+        ({1: True}, TypeError),
+        ([1], TypeError),
+    ],
 )
 def test_bad_features_name_the_argument(features: Any, error: type[Exception], sock_path: str) -> None:
     client = new_client(sock_path)
@@ -158,7 +164,12 @@ def test_bad_features_name_the_argument(features: Any, error: type[Exception], s
 
 @pytest.mark.parametrize(
     ("method", "argument"),
-    [("flush", "timeout"), ("close", "timeout"), ("start_heartbeat", "interval"), ("heartbeat_with_lag", "lag")],
+    [
+        ("flush", "timeout"),
+        ("close", "timeout"),
+        ("start_heartbeat", "interval"),
+        ("heartbeat_with_lag", "lag"),
+    ],
 )
 def test_bad_durations_name_the_argument(method: str, argument: str, sock_path: str) -> None:
     client = new_client(sock_path)
@@ -187,7 +198,10 @@ def test_with_closes_and_unregisters(monitor: Monitor, sock_path: str) -> None:
         client.register()
         assert client.flush(3)
     lines = [json.loads(line) for line in monitor.take(2)]
-    assert [(line["type"], line.get("reason")) for line in lines] == [("register", None), ("unregister", "close")]
+    assert [(line["type"], line.get("reason")) for line in lines] == [
+        ("register", None),
+        ("unregister", "close"),
+    ]
     client.heartbeat()  # after close: ignored, counted
     assert client.stats().dropped == 1
     assert client.close() is True, "close is idempotent"
@@ -216,9 +230,7 @@ def test_warnings_go_to_the_kissmon_logger_rate_limited(
     client.close(0)
 
 
-def test_warnings_drain_from_hot_calls(
-    caplog: pytest.LogCaptureFixture, sock_path: str
-) -> None:
+def test_warnings_drain_from_hot_calls(caplog: pytest.LogCaptureFixture, sock_path: str) -> None:
     caplog.set_level(logging.WARNING, logger="kissmon")
     client = new_client(sock_path)
     client.heartbeat()

@@ -10,10 +10,11 @@ import time
 from typing import Any
 
 import pytest
-from support import Monitor
 
 import kissmon
 from kissmon import compat
+
+from support import Monitor
 
 # What the earlier monitor (core/monitor.py) read from each line type, in its order.
 LEGACY_FIELDS = {

@@ -8,9 +8,10 @@ import time
 from typing import Any
 
 import pytest
-from support import Monitor, case_input, json_eq, load_corpus, redact
 
 import kissmon
+
+from support import Monitor, case_input, json_eq, load_corpus, redact
 
 CASES = load_corpus()
 WAIT = 3.0

@@ -7,9 +7,10 @@ import signal
 import time
 
 import pytest
-from support import Monitor
 
 import kissmon
+
+from support import Monitor
 
 
 def wait_child(pid: int, timeout: float = 10.0) -> int:

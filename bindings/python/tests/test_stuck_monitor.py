@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import time
 
-from support import Monitor
-
 import kissmon
+
+from support import Monitor
 
 CALLS = 20_000
 

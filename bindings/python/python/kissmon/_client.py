@@ -15,7 +15,7 @@ import time
 import weakref
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Optional, TypeVar
+from typing import Any, TypeVar
 
 from . import _native
 from ._warnings import WarningLog
@@ -50,10 +50,10 @@ class MonitorClient(_native.MonitorClient):
     def __init__(self, channel: str, **_settings: Any) -> None:
         # The native __new__ has checked and used every argument already.
         self._warning_log = WarningLog()
-        self._beat_task: Optional[asyncio.Task[None]] = None
+        self._beat_task: asyncio.Task[None] | None = None
         _live.add(self)
 
-    def start_heartbeat(self, interval: Optional[float] = None) -> None:
+    def start_heartbeat(self, interval: float | None = None) -> None:
         """Heartbeats now and then every ``interval`` seconds (default: ``heartbeat_interval``).
 
         Inside a running asyncio loop this is a task on that loop, so a stalled
@@ -62,7 +62,7 @@ class MonitorClient(_native.MonitorClient):
         """
         seconds = self.heartbeat_interval if interval is None else interval
         try:
-            loop: Optional[asyncio.AbstractEventLoop] = asyncio.get_running_loop()
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
         if loop is None:
@@ -143,9 +143,9 @@ class MonitorClient(_native.MonitorClient):
 
     def __exit__(
         self,
-        exc_type: Optional[type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -154,9 +154,9 @@ class MonitorClient(_native.MonitorClient):
 
     async def __aexit__(
         self,
-        exc_type: Optional[type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await self.aclose()
 
@@ -170,7 +170,7 @@ async def _off_loop(wait: Callable[[float], _T], timeout: float) -> _T:
     loop = asyncio.get_running_loop()
     future: asyncio.Future[_T] = loop.create_future()
 
-    def settle(result: Any, error: Optional[BaseException]) -> None:
+    def settle(result: Any, error: BaseException | None) -> None:
         if future.done():
             return
         if error is not None:

@@ -1,8 +1,11 @@
-"""Type stubs of the native module ``kissmon._native`` (hand-written; a test
-checks that they name exactly what the module defines)."""
+# Stubs of the native module kissmon._native, written by hand; tests/test_stubs.py
+# checks that they name exactly what the module defines. Docstrings live in the module.
 
 import os
-from typing import Any, Mapping, Optional, Union
+from collections.abc import Mapping
+from typing import Any
+
+from typing_extensions import Self
 
 __version__: str
 DEFAULT_SOCKET_PATH: str
@@ -14,21 +17,15 @@ DEFAULT_MAX_AGGREGATES: int
 DEFAULT_HEARTBEAT_INTERVAL: float
 
 class InvalidArgumentError(ValueError):
-    """An argument broke a protocol rule."""
-
     argument: str
     reason: str
 
 class ProtocolError(ValueError):
-    """``decode_line`` rejected a line."""
-
     error_class: str
-    field: Optional[str]
+    field: str | None
     detail: str
 
 class Stats:
-    """Counters and state of one client."""
-
     @property
     def queued(self) -> int: ...
     @property
@@ -42,23 +39,21 @@ class Stats:
     @property
     def connected(self) -> bool: ...
     @property
-    def last_error(self) -> Optional[str]: ...
+    def last_error(self) -> str | None: ...
     def as_dict(self) -> dict[str, Any]: ...
 
 class MonitorClient:
-    """The native client; use ``kissmon.MonitorClient``."""
-
     def __new__(
         cls,
         channel: str,
         *,
-        pid: Optional[int] = None,
-        socket_path: Optional[Union[str, os.PathLike[str]]] = None,
-        queue_capacity: Optional[int] = None,
-        max_aggregates: Optional[int] = None,
-        heartbeat_interval: Optional[float] = None,
-    ) -> MonitorClient: ...
-    def register(self, features: Optional[Mapping[str, bool]] = None) -> None: ...
+        pid: int | None = None,
+        socket_path: str | os.PathLike[str] | None = None,
+        queue_capacity: int | None = None,
+        max_aggregates: int | None = None,
+        heartbeat_interval: float | None = None,
+    ) -> Self: ...
+    def register(self, features: Mapping[str, bool] | None = None) -> None: ...
     def heartbeat(self) -> None: ...
     def heartbeat_with_lag(self, lag: float) -> None: ...
     def log_llm_usage(
@@ -67,13 +62,13 @@ class MonitorClient:
         feature: str,
         tokens_in: int,
         tokens_out: int,
-        latency_ms: Optional[float] = None,
+        latency_ms: float | None = None,
         *,
-        provider: Optional[str] = None,
-        cost_usd: Optional[float] = None,
-        cache_read_tokens: Optional[int] = None,
-        reasoning_tokens: Optional[int] = None,
-        ok: Optional[bool] = None,
+        provider: str | None = None,
+        cost_usd: float | None = None,
+        cache_read_tokens: int | None = None,
+        reasoning_tokens: int | None = None,
+        ok: bool | None = None,
     ) -> None: ...
     def unregister(self) -> None: ...
     def announce_heartbeat_interval(self, interval: float) -> None: ...
@@ -93,4 +88,4 @@ class MonitorClient:
     @property
     def heartbeat_interval(self) -> float: ...
 
-def decode_line(line: Union[bytes, bytearray, str]) -> dict[str, Any]: ...
+def decode_line(line: bytes | bytearray | str) -> dict[str, Any]: ...

@@ -31,7 +31,7 @@ import dataclasses
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import Any
 
 from . import _native
 from ._client import MonitorClient as _Client
@@ -122,9 +122,7 @@ def _client_for(channel: str, pid: int, socket_path: str) -> _Client:
 class MonitorClient:
     """The earlier client's API over ``kissmon.MonitorClient``."""
 
-    def __init__(
-        self, channel: str, pid: int, socket_path: str = DEFAULT_SOCKET_PATH, timeout: float = 2.0
-    ) -> None:
+    def __init__(self, channel: str, pid: int, socket_path: str = DEFAULT_SOCKET_PATH, timeout: float = 2.0) -> None:
         self.channel = channel
         self.pid = pid
         self.socket_path = socket_path
@@ -133,7 +131,7 @@ class MonitorClient:
         # object does not unregister the bot when it is garbage collected.
         self.client = _client_for(channel, pid, socket_path)
 
-    async def register(self, features: Optional[Mapping[str, bool]] = None) -> bool:
+    async def register(self, features: Mapping[str, bool] | None = None) -> bool:
         """Registers the bot; True if the monitor got it within ``timeout``."""
         self.client.register(features_to_dict(features))
         return await _reachable(self.client, self.timeout)
@@ -149,7 +147,7 @@ class MonitorClient:
         return await _reachable(self.client, self.timeout)
 
     async def log_llm_usage(
-        self, model: str, feature: str, tokens_in: int, tokens_out: int, latency_ms: Optional[float] = None
+        self, model: str, feature: str, tokens_in: int, tokens_out: int, latency_ms: float | None = None
     ) -> bool:
         """Reports one LLM call; True if the monitor got it within ``timeout``."""
         self.client.log_llm_usage(model, feature, tokens_in, tokens_out, latency_ms)
@@ -168,7 +166,7 @@ class MonitorClient:
 def register_with_monitor(
     channel: str,
     pid: int,
-    features: Optional[Mapping[str, bool]] = None,
+    features: Mapping[str, bool] | None = None,
     socket_path: str = DEFAULT_SOCKET_PATH,
     timeout: float = 2.0,
 ) -> bool:
@@ -181,7 +179,7 @@ def register_with_monitor(
 async def register_with_monitor_async(
     channel: str,
     pid: int,
-    features: Optional[Mapping[str, bool]] = None,
+    features: Mapping[str, bool] | None = None,
     socket_path: str = DEFAULT_SOCKET_PATH,
     timeout: float = 2.0,
 ) -> bool:

@@ -1,0 +1,224 @@
+"""Per-call cost of heartbeat() and log_llm_usage() from Python while the monitor
+is stuck (it accepts connections and never reads), side by side with the
+earlier client's design (a new connection per message), in one run.
+
+    python bench/bench_calls.py [--calls 200000] [--baseline-calls 2000]
+
+How it measures:
+* The stuck monitor runs in a child process, so it takes no GIL time from
+  the code under test. The kissmon client is first driven into the stuck
+  steady state: its socket buffer is full, the sender is stalled, the queue is
+  full and further llm_usage calls fold into aggregates.
+* "per call": one perf_counter_ns() pair around each call. The pair's own
+  cost (printed as "timer overhead") is included in these figures.
+* "batched": one pair around each batch of BATCH calls, divided by BATCH;
+  percentiles are over batches. This removes the timer overhead.
+* The earlier design is re-implemented here only as the baseline: per message
+  it opens an asyncio Unix connection, writes one JSON line, drains and closes,
+  as core/monitor_client.py did. Each await is timed on a running loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import kissmon
+
+BATCH = 100
+ns = time.perf_counter_ns
+
+
+def stuck_monitor(path: str) -> None:
+    """Accepts every connection and reads nothing. Keeps the newest 4096 open
+    (closing older ones unread) so that a connection per message cannot run
+    the process out of file descriptors."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(1024)
+    held: list[socket.socket] = []
+    print("ready", flush=True)
+    while True:
+        conn, _ = listener.accept()
+        held.append(conn)
+        if len(held) > 4096:
+            held.pop(0).close()
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    index = min(len(sorted_values) - 1, max(0, round(q / 100 * (len(sorted_values) - 1))))
+    return sorted_values[index]
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {
+        "p50": percentile(ordered, 50),
+        "p99.9": percentile(ordered, 99.9),
+        "mean": sum(ordered) / len(ordered),
+    }
+
+
+def per_call(call: Callable[..., object], args: tuple[object, ...], calls: int) -> list[float]:
+    samples = [0.0] * calls
+    for i in range(calls):
+        t0 = ns()
+        call(*args)
+        samples[i] = ns() - t0
+    return samples
+
+
+def batched(call: Callable[..., object], args: tuple[object, ...], calls: int) -> list[float]:
+    samples = []
+    for _ in range(calls // BATCH):
+        t0 = ns()
+        for _ in range(BATCH):
+            call(*args)
+        samples.append((ns() - t0) / BATCH)
+    return samples
+
+
+def timer_overhead(calls: int) -> float:
+    samples = [0.0] * calls
+    for i in range(calls):
+        t0 = ns()
+        samples[i] = ns() - t0
+    return summary(samples)["p50"]
+
+
+async def earlier_send(path: str, message: dict[str, object], timeout: float = 2.0) -> bool:
+    """The earlier client's send path: a connection per message, write, drain, close."""
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_unix_connection(path), timeout)
+        writer.write((json.dumps(message) + "\n").encode())
+        await asyncio.wait_for(writer.drain(), timeout)
+        writer.close()
+        await writer.wait_closed()
+        return True
+    except Exception:
+        return False
+
+
+async def earlier_per_call(path: str, message: dict[str, object], calls: int) -> list[float]:
+    samples = [0.0] * calls
+    for i in range(calls):
+        t0 = ns()
+        await earlier_send(path, message)
+        samples[i] = ns() - t0
+    return samples
+
+
+def fmt(value_ns: float) -> str:
+    if value_ns >= 1_000_000:
+        return f"{value_ns / 1e6:.2f} ms"
+    if value_ns >= 1_000:
+        return f"{value_ns / 1e3:.2f} µs"
+    return f"{value_ns:.0f} ns"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--calls", type=int, default=200_000, help="kissmon calls per method and mode")
+    parser.add_argument("--baseline-calls", type=int, default=2_000, help="earlier-design calls per method")
+    parser.add_argument("--stuck-monitor", metavar="PATH", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.stuck_monitor:
+        stuck_monitor(args.stuck_monitor)
+        return
+
+    directory = tempfile.mkdtemp(prefix="km-bench-")
+    path = os.path.join(directory, "monitor.sock")
+    monitor = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), "--stuck-monitor", path], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert monitor.stdout is not None and monitor.stdout.readline().strip() == "ready"
+        run(path, args.calls, args.baseline_calls)
+    finally:
+        monitor.kill()
+        monitor.wait()
+        try:
+            os.unlink(path)
+            os.rmdir(directory)
+        except OSError:
+            pass
+
+
+def run(path: str, calls: int, baseline_calls: int) -> None:
+    client = kissmon.MonitorClient("bench", socket_path=path, pid=4242)
+    client.register({"llm": True})
+    usage_args = ("gpt-4", "jokes", 145, 87, 1850.0)
+
+    # Drive the client into the stuck steady state: socket full, queue full, folding.
+    for _ in range(200_000):
+        client.log_llm_usage(*usage_args)
+        if client.stats().coalesced > 10_000:
+            break
+    stats = client.stats()
+    assert stats.connected and stats.coalesced > 0, f"the client is not in the stuck state: {stats}"
+
+    results: dict[tuple[str, str], dict[str, float]] = {}
+    for name, call, args in (
+        ("heartbeat()", client.heartbeat, ()),
+        ("log_llm_usage()", client.log_llm_usage, usage_args),
+    ):
+        results[(name, "kissmon, per call")] = summary(per_call(call, args, calls))
+        results[(name, "kissmon, batched")] = summary(batched(call, args, calls))
+
+    pid = os.getpid()
+    messages = {
+        "heartbeat()": {"type": "heartbeat", "channel": "bench", "pid": pid},
+        "log_llm_usage()": {
+            "type": "llm_usage",
+            "channel": "bench",
+            "model": "gpt-4",
+            "feature": "jokes",
+            "tokens_in": 145,
+            "tokens_out": 87,
+            "latency_ms": 1850.0,
+        },
+    }
+    for name, message in messages.items():
+        samples = asyncio.run(earlier_per_call(path, message, baseline_calls))
+        results[(name, "earlier design, per call")] = summary(samples)
+
+    after = client.stats()
+    overhead = timer_overhead(calls)
+    print(f"kissmon {kissmon.__version__} on Python {sys.version.split()[0]}: monitor accepts and never reads")
+    print(
+        f"kissmon: {calls} calls per method and mode; earlier design: {baseline_calls} calls per method; "
+        f"batched = {BATCH} calls per timer pair"
+    )
+    print(f"timer overhead (one perf_counter_ns pair, included in 'per call'): p50 {fmt(overhead)}")
+    print(
+        f"client while measured: sent={after.sent} queued={after.queued} coalesced={after.coalesced} "
+        f"dropped={after.dropped} connected={after.connected}"
+    )
+    print()
+    print(f"{'call':<17} {'design':<26} {'p50':>10} {'p99.9':>10} {'mean':>10}")
+    for (name, design), figures in results.items():
+        print(
+            f"{name:<17} {design:<26} {fmt(figures['p50']):>10} {fmt(figures['p99.9']):>10} {fmt(figures['mean']):>10}"
+        )
+    print()
+    for name in messages:
+        new = results[(name, "kissmon, per call")]
+        old = results[(name, "earlier design, per call")]
+        print(
+            f"{name:<17} earlier / kissmon (per call): p50 {old['p50'] / new['p50']:,.0f}x, "
+            f"p99.9 {old['p99.9'] / new['p99.9']:,.0f}x"
+        )
+    client.close(0)
+
+
+if __name__ == "__main__":
+    main()
