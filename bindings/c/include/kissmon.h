@@ -360,6 +360,21 @@ enum kissmon_status kissmon_client_new(const char *channel,
                                        struct kissmon_client **out);
 
 /**
+ * `kissmon_client_new` for callers whose strings carry a length (the Go
+ * module): `channel` is `channel_len` bytes, not NUL-terminated, so a NUL
+ * byte inside it is reported rather than cutting it short.
+ *
+ * Returns the statuses of `kissmon_client_new`.
+ *
+ * # Safety
+ * `channel` is NULL or holds `channel_len` bytes; the rest as for `kissmon_client_new`.
+ */
+enum kissmon_status kissmon_client_new_n(const char *channel,
+                                         size_t channel_len,
+                                         const struct kissmon_options *options,
+                                         struct kissmon_client **out);
+
+/**
  * Announces the bot with its features: `count` names (NUL-terminated UTF-8)
  * and whether each is enabled. The registration is replayed first on every
  * new connection. `names` and `enabled` may be NULL when `count` is 0.

@@ -77,6 +77,31 @@ pub unsafe extern "C" fn kissmon_client_new(
     })
 }
 
+/// `kissmon_client_new` for callers whose strings carry a length (the Go
+/// module): `channel` is `channel_len` bytes, not NUL-terminated, so a NUL
+/// byte inside it is reported rather than cutting it short.
+///
+/// Returns the statuses of `kissmon_client_new`.
+///
+/// # Safety
+/// `channel` is NULL or holds `channel_len` bytes; the rest as for `kissmon_client_new`.
+#[no_mangle]
+pub unsafe extern "C" fn kissmon_client_new_n(
+    channel: *const c_char,
+    channel_len: usize,
+    options: *const kissmon_options,
+    out: *mut *mut kissmon_client,
+) -> kissmon_status {
+    boundary::call(|| {
+        let out = out.as_mut().ok_or_else(|| Failure::null("out"))?;
+        *out = std::ptr::null_mut();
+        let channel = strings::sized(channel, channel_len, "channel")?;
+        let inner = options::builder(channel, options.as_ref())?.build()?;
+        *out = Box::into_raw(Box::new(kissmon_client { inner }));
+        Ok(())
+    })
+}
+
 /// Announces the bot with its features: `count` names (NUL-terminated UTF-8)
 /// and whether each is enabled. The registration is replayed first on every
 /// new connection. `names` and `enabled` may be NULL when `count` is 0.
