@@ -267,17 +267,15 @@ impl Shown {
                 Some(from) => format!("{from} -> {to}"),
                 None => to,
             };
-            let _ = writeln!(
-                out,
-                "[{:>5.1}s] {channel} (pid {pid}): {change} ({reason})",
-                started.elapsed().as_secs_f64()
-            );
+            let _ =
+                writeln!(out, "[{:>5.1}s] {channel} (pid {pid}): {change} ({reason})", started.elapsed().as_secs_f64());
         }
         let Ok(status) = report::read_status(db) else { return };
         let statuses = statuses(&status);
         if statuses != self.statuses {
             self.statuses = statuses;
-            let _ = writeln!(out, "\n{}", report::render_status(&StatusReport { counters: Default::default(), ..status }));
+            let _ =
+                writeln!(out, "\n{}", report::render_status(&StatusReport { counters: Default::default(), ..status }));
         }
         let _ = out.flush();
     }
@@ -312,9 +310,10 @@ fn legacy_bot(socket: &Path, stop: &AtomicBool) {
             let _ = conn.write_all(line.as_bytes());
         }
     };
-    send(format!(
-        r#"{{"type": "register", "channel": "legacy_larry", "pid": {pid}, "features": {{"llm": true}}}}"#
-    ) + "\n");
+    send(
+        format!(r#"{{"type": "register", "channel": "legacy_larry", "pid": {pid}, "features": {{"llm": true}}}}"#)
+            + "\n",
+    );
     while !stop.load(Ordering::Relaxed) && !INTERRUPTED.load(Ordering::Relaxed) {
         send(format!(r#"{{"type": "heartbeat", "channel": "legacy_larry", "pid": {pid}}}"#) + "\n");
         send(

@@ -40,7 +40,12 @@ pub struct Ingest {
 }
 
 impl Ingest {
-    pub fn new(counters: Arc<Counters>, store: Store, state: mpsc::Sender<Batch>, reject_peer_mismatch: bool) -> Ingest {
+    pub fn new(
+        counters: Arc<Counters>,
+        store: Store,
+        state: mpsc::Sender<Batch>,
+        reject_peer_mismatch: bool,
+    ) -> Ingest {
         Ingest { counters, store, state, reject_peer_mismatch, bad_lines: RateLimit::default() }
     }
 }
@@ -74,7 +79,10 @@ pub async fn accept_loop(listener: UnixListener, ingest: Arc<Ingest>, mut stop: 
 /// stop it reads what the socket already holds, then closes.
 async fn read_connection(stream: UnixStream, ingest: Arc<Ingest>, mut stop: watch::Receiver<bool>) {
     let peer = match stream.peer_cred() {
-        Ok(cred) => Peer { pid: cred.pid().and_then(|pid| u32::try_from(pid).ok()).filter(|&pid| pid > 0), uid: Some(cred.uid()) },
+        Ok(cred) => Peer {
+            pid: cred.pid().and_then(|pid| u32::try_from(pid).ok()).filter(|&pid| pid > 0),
+            uid: Some(cred.uid()),
+        },
         Err(_) => Peer::default(),
     };
     let mut lines = LineBuffer::default();
@@ -271,12 +279,16 @@ impl Outgoing {
             ingest.store.push_usage(std::mem::take(&mut self.usage));
         }
         if !self.messages.is_empty() {
-            let batch = Batch { peer: self.peer, received: self.received, messages: std::mem::take(&mut self.messages) };
+            let batch =
+                Batch { peer: self.peer, received: self.received, messages: std::mem::take(&mut self.messages) };
             let lines = batch.messages.len() as u64;
             if let Err(err) = ingest.state.send_timeout(batch, STATE_SEND_TIMEOUT).await {
                 self.tally.add(Counter::lines_shed_overload, lines);
                 if let Some(suppressed) = ingest.bad_lines.allow() {
-                    tracing::warn!("shed {lines} lines: the state worker did not take them ({err}){}", suppressed_note(suppressed));
+                    tracing::warn!(
+                        "shed {lines} lines: the state worker did not take them ({err}){}",
+                        suppressed_note(suppressed)
+                    );
                 }
             }
         }
@@ -314,7 +326,10 @@ impl RateLimit {
         if let Some(suppressed) = self.allow() {
             let shown = String::from_utf8_lossy(&line[..line.len().min(80)]);
             let from = peer.pid.map_or_else(|| "an unknown pid".to_owned(), |pid| format!("pid {pid}"));
-            tracing::warn!("skipped a bad line from {from}: {err}; line starts {shown:?}{}", suppressed_note(suppressed));
+            tracing::warn!(
+                "skipped a bad line from {from}: {err}; line starts {shown:?}{}",
+                suppressed_note(suppressed)
+            );
         }
     }
 }

@@ -143,11 +143,9 @@ fn run(requests: &Receiver<Request>, store: &Store, counters: &Counters, finding
                 (Some(seen), _) if seen.exited() => {
                     Finding::Gone { channel, pid, why: format!("pid {pid} has exited (zombie)") }
                 }
-                (Some(seen), Some(start)) if seen.start != start => Finding::Gone {
-                    channel,
-                    pid,
-                    why: format!("pid {pid} exited and now belongs to another process"),
-                },
+                (Some(seen), Some(start)) if seen.start != start => {
+                    Finding::Gone { channel, pid, why: format!("pid {pid} exited and now belongs to another process") }
+                }
                 (Some(seen), _) => {
                     if request.sample_metrics {
                         if let Some(rss) = rss_bytes(pid) {

@@ -97,7 +97,11 @@ pub fn read_status(path: &Path) -> Result<StatusReport> {
 
 fn monitor_info(conn: &Connection) -> MonitorInfo {
     let get = |key: &str| store::meta(conn, key).filter(|v| !v.is_empty());
-    MonitorInfo { pid: get("monitor_pid"), started_at: get("monitor_started_at"), stopped_at: get("monitor_stopped_at") }
+    MonitorInfo {
+        pid: get("monitor_pid"),
+        started_at: get("monitor_started_at"),
+        stopped_at: get("monitor_stopped_at"),
+    }
 }
 
 /// The monitor's counters, empty for a database without them (the earlier monitor's).
@@ -200,7 +204,8 @@ pub fn render_status(report: &StatusReport) -> String {
             get("connections_open"),
             get("usage_calls_written"),
         );
-        let lost = get("lines_shed_overload") + get("usage_shed") + get("storage_rows_lost") + get("peer_mismatch_rejected");
+        let lost =
+            get("lines_shed_overload") + get("usage_shed") + get("storage_rows_lost") + get("peer_mismatch_rejected");
         if lost > 0 {
             let _ = writeln!(
                 out,
@@ -317,6 +322,9 @@ pub fn render_usage(report: &UsageReport) -> String {
         money(report.total_cost_usd),
         String::new(),
     ]);
-    out.push_str(&table(&["CHANNEL", "MODEL", "FEATURE", "CALLS", "TOKENS IN", "TOKENS OUT", "COST", "MEAN MS"], &rows));
+    out.push_str(&table(
+        &["CHANNEL", "MODEL", "FEATURE", "CALLS", "TOKENS IN", "TOKENS OUT", "COST", "MEAN MS"],
+        &rows,
+    ));
     out
 }

@@ -73,7 +73,8 @@ impl Server {
         let state_task = tokio::spawn(state.run(state_rx, findings_rx));
 
         listener.set_nonblocking(true).context(|| "cannot make the listener non-blocking".into())?;
-        let listener = tokio::net::UnixListener::from_std(listener).context(|| "cannot register the listener".into())?;
+        let listener =
+            tokio::net::UnixListener::from_std(listener).context(|| "cannot register the listener".into())?;
         let ingest = Arc::new(Ingest::new(Arc::clone(&counters), store.clone(), state_tx, config.reject_peer_mismatch));
         let (stop_tx, stop_rx) = watch::channel(false);
         let accept = tokio::spawn(ingest::accept_loop(listener, ingest, stop_rx));
@@ -184,7 +185,7 @@ fn peer_pid(stream: &StdUnixStream) -> Option<i32> {
 
 /// Raises this process's soft limit on open files to the hard limit, so
 /// that 10,000 connections fit. Returns the new soft limit.
-pub fn raise_open_files_limit() -> Option<u64> {
+pub fn raise_open_files_limit() -> Option<libc::rlim_t> {
     let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit/setrlimit read and write one rlimit struct.
     unsafe {
@@ -194,11 +195,11 @@ pub fn raise_open_files_limit() -> Option<u64> {
         if limit.rlim_cur < limit.rlim_max {
             let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
             if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
-                return Some(raised.rlim_cur as u64);
+                return Some(raised.rlim_cur);
             }
         }
     }
-    Some(limit.rlim_cur as u64)
+    Some(limit.rlim_cur)
 }
 
 /// A monitor running on a thread of its own, for the demo and for tests

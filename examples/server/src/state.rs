@@ -265,7 +265,9 @@ impl StateWorker {
         bot.dirty = false;
         let to = bot.status;
         match from {
-            Some(from) => tracing::info!("bot {channel} (pid {}): {} -> {} ({})", bot.pid, from.as_str(), to.as_str(), bot.reason),
+            Some(from) => {
+                tracing::info!("bot {channel} (pid {}): {} -> {} ({})", bot.pid, from.as_str(), to.as_str(), bot.reason)
+            }
             None => tracing::info!("bot {channel} (pid {}): {} ({})", bot.pid, to.as_str(), bot.reason),
         }
         self.counters.add(Counter::transitions, 1);
@@ -403,10 +405,7 @@ impl StateWorker {
             }
             Some(bot) => {
                 self.counters.add(Counter::unregister_ignored, 1);
-                tracing::info!(
-                    "ignored unregister of {channel} from pid {pid}: the bot registered as pid {}",
-                    bot.pid
-                );
+                tracing::info!("ignored unregister of {channel} from pid {pid}: the bot registered as pid {}", bot.pid);
             }
             None => {
                 self.counters.add(Counter::unregister_ignored, 1);

@@ -672,7 +672,11 @@ pub fn open_for_reading(path: &Path, needs: &str) -> Result<Connection> {
         return Err(Error::new(format!(
             "{} is not a kissmon monitor database: it has no {needs} table{}",
             path.display(),
-            if tables.is_empty() { " (it is empty)".to_string() } else { format!(" (its tables: {})", tables.join(", ")) }
+            if tables.is_empty() {
+                " (it is empty)".to_string()
+            } else {
+                format!(" (its tables: {})", tables.join(", "))
+            }
         )));
     }
     Ok(conn)

@@ -1,0 +1,263 @@
+//! A real kissmon-server process for tests: the built binary on a socket and
+//! a SQLite file in a private temp dir, with short liveness intervals.
+#![allow(dead_code)]
+
+use rusqlite::{Connection, OpenFlags};
+use std::io::Write;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_kissmon-server");
+
+/// Settings that make liveness visible within a test.
+pub const FAST: &[&str] =
+    &["--check-every", "100ms", "--status-flush-every", "100ms", "--stale-floor", "300ms", "--metrics-every", "200ms"];
+
+/// A private directory, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new() -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "kissmon-server-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.path("monitor.sock")
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.path("monitor.db")
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running `kissmon-server serve`.
+pub struct Monitor {
+    child: Option<Child>,
+    pub socket: PathBuf,
+    pub db: PathBuf,
+    pub log: PathBuf,
+}
+
+impl Monitor {
+    /// Starts `serve` on the dir's socket and db with [`FAST`] and `extra`, and waits until it accepts.
+    pub fn start(dir: &TempDir, extra: &[&str]) -> Monitor {
+        Monitor::start_at(&dir.socket(), &dir.db(), extra)
+    }
+
+    pub fn start_at(socket: &Path, db: &Path, extra: &[&str]) -> Monitor {
+        match Monitor::try_start_at(socket, db, extra) {
+            Ok(monitor) => monitor,
+            Err(log) => panic!("the monitor did not start:\n{log}"),
+        }
+    }
+
+    /// Starts a monitor, or returns its log when it exits instead.
+    pub fn try_start_at(socket: &Path, db: &Path, extra: &[&str]) -> Result<Monitor, String> {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let log = db.with_extension(format!("log{}", N.fetch_add(1, Ordering::Relaxed)));
+        let child = Command::new(BIN)
+            .arg("serve")
+            .arg("--socket")
+            .arg(socket)
+            .arg("--db")
+            .arg(db)
+            .args(FAST)
+            .args(extra)
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("spawn kissmon-server");
+        let mut monitor = Monitor { child: Some(child), socket: socket.to_path_buf(), db: db.to_path_buf(), log };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = monitor.child.as_mut().unwrap().try_wait().unwrap() {
+                monitor.child = None;
+                return Err(format!("exit {status}\n{}", monitor.log_text()));
+            }
+            if UnixStream::connect(socket).is_ok() {
+                return Ok(monitor);
+            }
+            assert!(Instant::now() < deadline, "the monitor did not listen within 20 s:\n{}", monitor.log_text());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Sends `signal` and waits for a clean exit.
+    pub fn stop_with(&mut self, signal: libc::c_int) {
+        let mut child = self.child.take().expect("running");
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(child.id() as libc::pid_t, signal) };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                assert!(status.success(), "the monitor exited with {status}:\n{}", self.log_text());
+                return;
+            }
+            assert!(Instant::now() < deadline, "the monitor did not stop within 20 s:\n{}", self.log_text());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    pub fn stop(&mut self) {
+        self.stop_with(libc::SIGTERM);
+    }
+
+    pub fn conn(&self) -> Connection {
+        open_db(&self.db)
+    }
+
+    pub fn counter(&self, name: &str) -> i64 {
+        counter(&self.db, name)
+    }
+
+    /// Waits until counter `name` reaches `value` (counters are written every 100 ms).
+    pub fn wait_counter(&self, name: &str, value: i64) {
+        wait_for(&format!("counter {name} == {value}"), Duration::from_secs(15), || self.counter(name) == value);
+    }
+
+    pub fn status(&self, channel: &str) -> Option<String> {
+        bot_field(&self.db, channel, "status")
+    }
+
+    pub fn wait_status(&self, channel: &str, status: &str) {
+        wait_for(&format!("{channel} {status}"), Duration::from_secs(15), || {
+            self.status(channel).as_deref() == Some(status)
+        });
+    }
+}
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+pub fn open_db(path: &Path) -> Connection {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    conn.busy_timeout(Duration::from_secs(5)).unwrap();
+    conn
+}
+
+pub fn counter(db: &Path, name: &str) -> i64 {
+    open_db(db).query_row("SELECT value FROM monitor_counters WHERE name = ?1", [name], |row| row.get(0)).unwrap_or(-1)
+}
+
+/// One column of a bot's row, as text; `None` when there is no row.
+pub fn bot_field(db: &Path, channel: &str, column: &str) -> Option<String> {
+    open_db(db)
+        .query_row(&format!("SELECT CAST({column} AS TEXT) FROM bot_status WHERE channel = ?1"), [channel], |row| {
+            row.get::<_, Option<String>>(0)
+        })
+        .ok()
+        .flatten()
+}
+
+pub fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A connection that writes raw bytes, as a hand-written client would.
+pub fn connect(socket: &Path) -> UnixStream {
+    UnixStream::connect(socket).unwrap()
+}
+
+pub fn send(conn: &mut UnixStream, bytes: &[u8]) {
+    conn.write_all(bytes).unwrap();
+}
+
+/// The earlier monitor's client: one connection per message.
+pub fn send_once(socket: &Path, line: &str) {
+    let mut conn = connect(socket);
+    conn.write_all(line.as_bytes()).unwrap();
+}
+
+pub fn me() -> u32 {
+    std::process::id()
+}
+
+/// Runs the CLI and returns its output.
+pub fn cli(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).env_remove("RUST_LOG").output().unwrap()
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn client(socket: &Path, channel: &str, heartbeat: Duration) -> kissmon::MonitorClient {
+    kissmon::MonitorClient::builder(channel).socket_path(socket).heartbeat_interval(heartbeat).build().unwrap()
+}
+
+/// Runs `serve` where it must refuse to start; returns its log. Panics if it keeps running.
+pub fn serve_must_fail(socket: &Path, db: &Path, extra: &[&str]) -> String {
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .arg("--socket")
+        .arg(socket)
+        .arg("--db")
+        .arg(db)
+        .args(extra)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut log = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut log).unwrap();
+            assert!(!status.success(), "serve exited successfully:\n{log}");
+            return log;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("serve kept running where it had to refuse");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
