@@ -20,13 +20,13 @@ export declare class NativeClient {
    * `usage` is the caller's object, checked to be one; its fields come
    * positionally because reading them in JS is far cheaper than through napi.
    */
-  logLlmUsage(usage: object, model: string, feature: string, tokensIn: number, tokensOut: number, latencyMs?: number | null, provider?: string | null, costUsd?: number | null, cacheReadTokens?: number | null, reasoningTokens?: number | null, ok?: boolean | null): void
+  logLlmUsage(usage: object, model: string, feature: string, tokensIn: number | bigint, tokensOut: number | bigint, latencyMs?: number | null, provider?: string | null, costUsd?: number | null, cacheReadTokens?: number | bigint | null, reasoningTokens?: number | bigint | null, ok?: boolean | null): void
   unregister(): void
   /** Announces the interval of the timer `index.js` runs. */
   announceHeartbeatInterval(intervalMs: number): void
-  /** Waits on the libuv thread pool, never on the event loop. */
+  /** Resolves with whether every call made so far was written within the timeout. */
   flush(timeoutMs?: number | null): Promise<boolean>
-  /** Waits on the libuv thread pool, never on the event loop. */
+  /** Unregisters if registered, flushes, stops the sender; resolves with whether everything was written. */
   close(timeoutMs?: number | null): Promise<boolean>
   /**
    * Blocks the calling thread: only for the process 'exit' handler,

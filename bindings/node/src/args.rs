@@ -3,7 +3,7 @@
 //! duration); every rule of the protocol is the core's to check.
 
 use crate::errors::{Failure, Result};
-use napi::bindgen_prelude::{JsObjectValue, Object, Uint8Array};
+use napi::bindgen_prelude::{BigInt, JsObjectValue, Object, Uint8Array};
 use napi::{JsValue, Unknown, ValueType};
 use std::time::Duration;
 
@@ -31,6 +31,16 @@ fn type_name(value: &Unknown) -> &'static str {
 
 fn wrong_type(argument: &'static str, expected: &str, value: &Unknown) -> Failure {
     Failure::Type { argument, reason: format!("must be {expected}, got {}", type_name(value)) }
+}
+
+/// A number as JS writes it (`Infinity`, not `inf`).
+fn shown(number: f64) -> String {
+    match number {
+        n if n.is_nan() => "NaN".into(),
+        f64::INFINITY => "Infinity".into(),
+        f64::NEG_INFINITY => "-Infinity".into(),
+        n => n.to_string(),
+    }
 }
 
 fn conversion(argument: &'static str, err: napi::Error) -> Failure {
@@ -87,14 +97,26 @@ pub fn opt_boolean(value: Unknown, argument: &'static str) -> Result<Option<bool
     boolean(value, argument).map(Some)
 }
 
-/// A JS number as a whole number the core's unsigned types can hold.
+/// A JS number or BigInt as a whole number the core's unsigned types can hold.
 pub fn whole(value: Unknown, argument: &'static str) -> Result<u64> {
+    if kind(&value) == Some(ValueType::BigInt) {
+        // SAFETY: the value is a BigInt.
+        let big = unsafe { value.cast::<BigInt>() }.map_err(|err| conversion(argument, err))?;
+        return match big.get_u64() {
+            (false, whole, true) => Ok(whole),
+            (true, ..) => Err(Failure::Range { argument, reason: "must be >= 0, got a negative bigint".into() }),
+            _ => Err(Failure::Range { argument, reason: "must fit in 64 bits, got a larger bigint".into() }),
+        };
+    }
+    if kind(&value) != Some(ValueType::Number) {
+        return Err(wrong_type(argument, "a number or a bigint", &value));
+    }
     let number = number(value, argument)?;
     // u64::MAX as f64 rounds up to 2^64, which does not fit: hence `<`.
     if number.fract() == 0.0 && number >= 0.0 && number < u64::MAX as f64 {
         Ok(number as u64)
     } else {
-        Err(Failure::Range { argument, reason: format!("must be a whole number >= 0, got {number}") })
+        Err(Failure::Range { argument, reason: format!("must be a whole number >= 0, got {}", shown(number)) })
     }
 }
 
@@ -109,10 +131,10 @@ pub fn opt_whole(value: Unknown, argument: &'static str) -> Result<Option<u64>> 
 pub fn millis(value: Unknown, argument: &'static str) -> Result<Duration> {
     let ms = number(value, argument)?;
     if ms.is_nan() || ms < 0.0 {
-        return Err(Failure::Range { argument, reason: format!("must be a number of milliseconds >= 0, got {ms}") });
+        return Err(Failure::Range { argument, reason: format!("must be a number of milliseconds >= 0, got {}", shown(ms)) });
     }
     Duration::try_from_secs_f64(ms / 1000.0)
-        .map_err(|_| Failure::Range { argument, reason: format!("must be a finite number of milliseconds, got {ms}") })
+        .map_err(|_| Failure::Range { argument, reason: format!("must be a finite number of milliseconds, got {}", shown(ms)) })
 }
 
 /// A wait bound in milliseconds, within the range of Node's timers, or `default`.
@@ -124,7 +146,7 @@ pub fn timeout(value: Unknown, argument: &'static str, default: Duration) -> Res
     if !(0.0..=MAX_TIMEOUT_MS).contains(&ms) {
         return Err(Failure::Range {
             argument,
-            reason: format!("must be a number of milliseconds in 0..={MAX_TIMEOUT_MS}, got {ms}"),
+            reason: format!("must be a number of milliseconds in 0..={MAX_TIMEOUT_MS}, got {}", shown(ms)),
         });
     }
     Ok(Duration::from_secs_f64(ms / 1000.0))

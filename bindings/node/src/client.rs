@@ -3,8 +3,8 @@
 
 use crate::args;
 use crate::errors::{js, Failure, Result};
-use napi::bindgen_prelude::AsyncTask;
-use napi::{Env, Task, Unknown};
+use napi::bindgen_prelude::Object;
+use napi::{Env, Unknown};
 use napi_derive::napi;
 use std::sync::Arc;
 use std::time::Duration;
@@ -126,7 +126,7 @@ impl NativeClient {
     /// positionally because reading them in JS is far cheaper than through napi.
     #[allow(clippy::too_many_arguments)]
     #[napi(
-        ts_args_type = "usage: object, model: string, feature: string, tokensIn: number, tokensOut: number, latencyMs?: number | null, provider?: string | null, costUsd?: number | null, cacheReadTokens?: number | null, reasoningTokens?: number | null, ok?: boolean | null"
+        ts_args_type = "usage: object, model: string, feature: string, tokensIn: number | bigint, tokensOut: number | bigint, latencyMs?: number | null, provider?: string | null, costUsd?: number | null, cacheReadTokens?: number | bigint | null, reasoningTokens?: number | bigint | null, ok?: boolean | null"
     )]
     pub fn log_llm_usage(
         &self,
@@ -184,16 +184,18 @@ impl NativeClient {
         js(&env, || Ok(self.client.announce_heartbeat_interval(args::millis(interval_ms, "interval")?)?))
     }
 
-    /// Waits on the libuv thread pool, never on the event loop.
+    /// Resolves with whether every call made so far was written within the timeout.
     #[napi(ts_args_type = "timeoutMs?: number | null", ts_return_type = "Promise<boolean>")]
-    pub fn flush(&self, env: Env, timeout_ms: Unknown) -> napi::Result<AsyncTask<Wait>> {
-        js(&env, || Ok(AsyncTask::new(Wait::flush(&self.client, args::timeout(timeout_ms, "timeout_ms", DEFAULT_WAIT)?))))
+    pub fn flush<'env>(&self, env: &'env Env, timeout_ms: Unknown) -> napi::Result<Object<'env>> {
+        let timeout = js(env, || args::timeout(timeout_ms, "timeout_ms", DEFAULT_WAIT))?;
+        wait_off_thread(env, &self.client, move |client| client.flush(timeout))
     }
 
-    /// Waits on the libuv thread pool, never on the event loop.
+    /// Unregisters if registered, flushes, stops the sender; resolves with whether everything was written.
     #[napi(ts_args_type = "timeoutMs?: number | null", ts_return_type = "Promise<boolean>")]
-    pub fn close(&self, env: Env, timeout_ms: Unknown) -> napi::Result<AsyncTask<Wait>> {
-        js(&env, || Ok(AsyncTask::new(Wait::close(&self.client, args::timeout(timeout_ms, "timeout_ms", DEFAULT_WAIT)?))))
+    pub fn close<'env>(&self, env: &'env Env, timeout_ms: Unknown) -> napi::Result<Object<'env>> {
+        let timeout = js(env, || args::timeout(timeout_ms, "timeout_ms", DEFAULT_WAIT))?;
+        wait_off_thread(env, &self.client, move |client| client.close(timeout))
     }
 
     /// Blocks the calling thread: only for the process 'exit' handler,
@@ -240,36 +242,27 @@ impl NativeClient {
     }
 }
 
-/// A blocking `flush` or `close` run on the libuv thread pool.
-pub struct Wait {
-    client: Arc<kissmon::MonitorClient>,
-    timeout: Duration,
-    close: bool,
-}
-
-impl Wait {
-    fn flush(client: &Arc<kissmon::MonitorClient>, timeout: Duration) -> Self {
-        Wait { client: Arc::clone(client), timeout, close: false }
-    }
-
-    fn close(client: &Arc<kissmon::MonitorClient>, timeout: Duration) -> Self {
-        Wait { client: Arc::clone(client), timeout, close: true }
-    }
-}
-
-impl Task for Wait {
-    type Output = bool;
-    type JsValue = bool;
-
-    fn compute(&mut self) -> napi::Result<bool> {
-        Ok(if self.close { self.client.close(self.timeout) } else { self.client.flush(self.timeout) })
-    }
-
-    fn resolve(&mut self, _env: Env, delivered: bool) -> napi::Result<bool> {
-        Ok(delivered)
+/// Runs the core's blocking `flush` or `close` on a thread of its own and
+/// returns a promise of its answer, so that the event loop never waits. Not
+/// the libuv pool: its few threads serve fs and dns, and a worker's teardown
+/// waits for pool work to finish, which would hold `worker.terminate()` for
+/// the whole timeout.
+fn wait_off_thread<'env>(
+    env: &'env Env,
+    client: &Arc<kissmon::MonitorClient>,
+    wait: impl FnOnce(&kissmon::MonitorClient) -> bool + Send + 'static,
+) -> napi::Result<Object<'env>> {
+    let (deferred, promise) = env.create_deferred()?;
+    let client = Arc::clone(client);
+    let waiter = std::thread::Builder::new().name("kissmon-wait".into()).spawn(move || {
+        let delivered = wait(&client);
+        deferred.resolve(move |_env| Ok(delivered));
+    });
+    match waiter {
+        Ok(_) => Ok(promise),
+        Err(err) => Err(Failure::Spawn(err).throw(env)),
     }
 }
-
 
 /// The heartbeat interval a client announces when none is given, in
 /// milliseconds: the core's default, for the timer `index.js` runs.
