@@ -1,0 +1,60 @@
+package kissmon
+
+// The one file that talks to C. The static library is linked by its full
+// path: with -lkissmon the linker would pick libkissmon.so if it sat in the
+// same folder. build-lib.sh builds it and copies it to lib/.
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/../c/include
+#cgo LDFLAGS: ${SRCDIR}/lib/libkissmon.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+#cgo noescape kissmon_go_log_llm_usage
+#cgo nocallback kissmon_go_log_llm_usage
+#cgo noescape kissmon_client_heartbeat
+#cgo nocallback kissmon_client_heartbeat
+#cgo noescape kissmon_client_heartbeat_with_lag
+#cgo nocallback kissmon_client_heartbeat_with_lag
+#cgo noescape kissmon_client_stats
+#cgo nocallback kissmon_client_stats
+#include <stdlib.h>
+#include "glue.h"
+*/
+import "C"
+
+import (
+	"unsafe"
+)
+
+func init() {
+	// The ABI check: linking fails against a libkissmon of another ABI version.
+	C.kissmon_abi_v1()
+}
+
+// emptyString gives "" a non-NULL address: NULL means "absent" for optional strings.
+var emptyString = [1]byte{0}
+
+// cString passes s to C without copying, for the duration of one call. Go
+// string bytes hold no pointers, so cgo allows it.
+func cString(s string) (*C.char, C.size_t) {
+	if len(s) == 0 {
+		return (*C.char)(unsafe.Pointer(&emptyString[0])), 0
+	}
+	return (*C.char)(unsafe.Pointer(unsafe.StringData(s))), C.size_t(len(s))
+}
+
+// failure turns a status and the copied last error into a Go error.
+func failure(status C.kissmon_status, f *C.kissmon_go_failure) error {
+	defer C.free(unsafe.Pointer(f.message))
+	defer C.free(unsafe.Pointer(f.argument))
+	message := C.GoString(f.message)
+	switch status {
+	case C.KISSMON_STATUS_INVALID_ARGUMENT, C.KISSMON_STATUS_NULL_ARGUMENT, C.KISSMON_STATUS_INVALID_UTF8:
+		if f.argument != nil {
+			return &ArgumentError{Argument: C.GoString(f.argument), Message: message}
+		}
+	}
+	return &Error{Status: int(status), Message: message}
+}
+
+func statusText(status C.kissmon_status) string {
+	return C.GoString(C.kissmon_status_str(C.int(status)))
+}

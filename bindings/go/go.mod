@@ -1,0 +1,3 @@
+module github.com/kissmon/kissmon/bindings/go
+
+go 1.24
