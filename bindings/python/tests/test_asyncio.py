@@ -4,8 +4,12 @@ and aflush/aclose/async with wait without blocking it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import sys
 import time
+
+import pytest
 
 import kissmon
 
@@ -115,13 +119,8 @@ def test_async_with_closes(monitor: Monitor, sock_path: str) -> None:
     assert client.stats().queued == 0
 
 
+@pytest.mark.skipif(sys.version_info < (3, 10), reason="contextlib.aclosing is new in 3.10")
 def test_aclose_works_with_contextlib_aclosing(monitor: Monitor, sock_path: str) -> None:
-    import contextlib
-    import sys
-
-    if sys.version_info < (3, 10):
-        return  # contextlib.aclosing is new in 3.10
-
     async def bot() -> None:
         async with contextlib.aclosing(kissmon.MonitorClient("acl", socket_path=sock_path)) as client:
             client.register()

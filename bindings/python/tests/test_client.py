@@ -240,3 +240,22 @@ def test_warnings_drain_from_hot_calls(caplog: pytest.LogCaptureFixture, sock_pa
         client.heartbeat()
     assert any("cannot connect" in r.getMessage() for r in caplog.records)
     client.close(0)
+
+
+def test_flush_and_close_release_the_gil(sock_path: str) -> None:
+    import threading
+
+    client = new_client(sock_path)
+    client.heartbeat()
+    for wait in (client.flush, client.close):
+        thread = threading.Thread(target=wait, args=(0.3,))  # nobody listens: waits the whole timeout
+        thread.start()
+        longest_pause = 0.0
+        last = time.perf_counter()
+        while thread.is_alive():
+            now = time.perf_counter()
+            longest_pause = max(longest_pause, now - last)
+            last = now
+        thread.join()
+        # Holding the GIL for its 0.3 s wait would have paused this loop as long.
+        assert longest_pause < 0.15, f"{wait.__name__}: this thread was paused {longest_pause:.3f}s"

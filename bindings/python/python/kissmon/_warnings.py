@@ -9,7 +9,6 @@ held back, so a monitor that flaps cannot flood the bot's log.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Iterable
 
@@ -24,31 +23,31 @@ BURST = 5
 class WarningLog:
     """A per-client rate limit on the warnings it logs."""
 
-    __slots__ = ("_lock", "_logged", "_suppressed", "_window_start")
+    # No lock: a lock held by another thread at fork time would stay held in
+    # the child. Racing threads can only miscount a warning or two.
+    __slots__ = ("_logged", "_suppressed", "_window_start")
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
         self._window_start = time.monotonic()
         self._logged = 0
         self._suppressed = 0
 
     def emit(self, channel: str, warnings: Iterable[str]) -> None:
-        with self._lock:
-            now = time.monotonic()
-            if now - self._window_start >= WINDOW:
-                if self._suppressed:
-                    logger.warning(
-                        "kissmon[%s]: %d more monitor warnings in the last %.0fs were not logged",
-                        channel,
-                        self._suppressed,
-                        now - self._window_start,
-                    )
-                self._window_start = now
-                self._logged = 0
-                self._suppressed = 0
-            for warning in warnings:
-                if self._logged < BURST:
-                    self._logged += 1
-                    logger.warning("kissmon[%s]: %s", channel, warning)
-                else:
-                    self._suppressed += 1
+        now = time.monotonic()
+        if now - self._window_start >= WINDOW:
+            if self._suppressed:
+                logger.warning(
+                    "kissmon[%s]: %d more monitor warnings in the last %.0fs were not logged",
+                    channel,
+                    self._suppressed,
+                    now - self._window_start,
+                )
+            self._window_start = now
+            self._logged = 0
+            self._suppressed = 0
+        for warning in warnings:
+            if self._logged < BURST:
+                self._logged += 1
+                logger.warning("kissmon[%s]: %s", channel, warning)
+            else:
+                self._suppressed += 1

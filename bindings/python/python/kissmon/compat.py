@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import threading
 import time
 from collections.abc import Mapping
@@ -105,6 +106,15 @@ def _connected(client: _Client) -> bool:
 
 _shared: dict[tuple[str, int, str], _Client] = {}
 _shared_lock = threading.Lock()
+
+
+def _fresh_lock_in_child() -> None:
+    # Another thread may have held the lock at fork time; it would stay held in the child.
+    global _shared_lock
+    _shared_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_fresh_lock_in_child)
 
 
 def _client_for(channel: str, pid: int, socket_path: str) -> _Client:
