@@ -190,6 +190,8 @@ struct State {
     /// The sender stops at this instant, delivered or not.
     stop_at: Option<Instant>,
     sender_stopped: bool,
+    /// What the first `close` to finish returned.
+    close_result: Option<bool>,
     warnings: VecDeque<String>,
     sent: u64,
     dropped: u64,
@@ -258,6 +260,7 @@ impl Inner {
                 closed: false,
                 stop_at: None,
                 sender_stopped: false,
+                close_result: None,
                 warnings: VecDeque::new(),
                 sent: 0,
                 dropped: 0,
@@ -604,9 +607,12 @@ impl MonitorClient {
     pub fn close(&self, timeout: Duration) -> bool {
         let inner = self.inner();
         let deadline = Instant::now() + timeout;
+        // A sliver of the timeout is kept to see the sender stop, so that
+        // `stats()` is final when close returns.
+        let stop_margin = (timeout / 10).min(Duration::from_millis(20));
         let mut state = inner.lock();
-        if state.sender_stopped {
-            return state.pending.is_empty() && state.in_flight == 0;
+        if let Some(clean) = state.close_result {
+            return clean;
         }
         if !state.closed {
             if state.registration.is_some() {
@@ -616,12 +622,19 @@ impl MonitorClient {
             state.heartbeat_every = None;
             state.closed = true;
         }
-        let (mut state, delivered) = inner.wait_delivered(state, deadline);
+        let (mut state, delivered) = inner.wait_delivered(state, deadline - stop_margin);
+        let clean = *state.close_result.get_or_insert(delivered);
         // Whether or not everything went out, the sender stops now.
         state.stop_at = Some(Instant::now());
-        drop(state);
         inner.waker.wake();
-        delivered
+        while !state.sender_stopped {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            state = inner.progress.wait_timeout(state, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
+        }
+        clean
     }
 
     /// A snapshot of the counters.

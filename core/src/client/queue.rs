@@ -161,14 +161,22 @@ impl Pending {
         Outcome::Dropped
     }
 
-    /// Moves everything into `into` (which must be empty), keeping this
-    /// side's allocations so the hot path does not reallocate.
-    pub(crate) fn take_into(&mut self, into: &mut Pending) {
+    /// Moves what is pending into `into` (which must be empty), keeping this
+    /// side's allocations so the hot path does not reallocate. At most
+    /// `max_usage` llm_usage calls move at once, so the sender stays
+    /// responsive; the heartbeat always moves, so liveness never waits behind
+    /// a backlog. Returns whether everything moved.
+    pub(crate) fn take_into(&mut self, into: &mut Pending, max_usage: usize) -> bool {
         debug_assert!(into.is_empty());
         into.register = self.register.take();
+        into.heartbeat = self.heartbeat.take();
+        if self.usage.len() > max_usage {
+            into.usage.extend(self.usage.drain(..max_usage));
+            return false;
+        }
         std::mem::swap(&mut self.usage, &mut into.usage);
         std::mem::swap(&mut self.aggregates, &mut into.aggregates);
-        into.heartbeat = self.heartbeat.take();
         into.unregister = self.unregister.take();
+        true
     }
 }

@@ -19,6 +19,9 @@ const BACKOFF_WHILE_WAITED: Duration = Duration::from_millis(50);
 /// The sender takes more from the queue only while it holds less than this,
 /// so a monitor that does not read leaves the backlog in the bounded queue.
 const HIGH_WATER: usize = 256 * 1024;
+/// Most llm_usage lines encoded per batch, which bounds how long the sender
+/// is busy before it looks at its deadlines again.
+const MAX_BATCH: usize = 4096;
 
 struct Sender {
     inner: Arc<Inner>,
@@ -73,13 +76,14 @@ impl Sender {
                 self.next_attempt = self.next_attempt.min(now);
             }
             let took = self.conn.is_some() && self.unwritten() < HIGH_WATER && !state.pending.is_empty();
-            if took {
-                state.pending.take_into(&mut self.batch);
-            }
-            let seq = state.accepted;
+            // Every call up to `seq` is in hand once a take moved everything.
+            let seq = (!took || state.pending.take_into(&mut self.batch, MAX_BATCH)).then_some(state.accepted);
             let nothing_left = state.pending.is_empty() && self.unwritten() == 0 && !took;
-            if nothing_left {
+            if let Some(seq) = seq.filter(|&seq| nothing_left && state.written != seq) {
                 state.written = seq;
+                if state.waiters > 0 {
+                    self.inner.progress.notify_all();
+                }
             }
             if (state.closed && nothing_left) || state.stop_at.is_some_and(|at| now >= at) {
                 self.stop(state);
@@ -90,7 +94,9 @@ impl Sender {
 
             if took {
                 self.encode_batch();
-                self.buf_seq = seq;
+                if let Some(seq) = seq {
+                    self.buf_seq = seq;
+                }
                 self.set_in_flight();
             }
             if self.conn.is_none() {
@@ -196,8 +202,11 @@ impl Sender {
                 self.failing = false;
                 // The registration goes first on every connection: a
                 // restarted monitor learns of the bot before anything else.
-                state.pending.register = None;
                 let replay = state.registration_line.clone();
+                if replay.is_some() {
+                    // A pending register line is this same registration.
+                    state.pending.register = None;
+                }
                 drop(state);
                 if let Some(line) = replay {
                     let mut buf = Vec::with_capacity(line.len() + self.unwritten());
@@ -301,7 +310,8 @@ impl Sender {
     }
 
     /// Encodes the taken batch in write order: registration, llm_usage,
-    /// aggregates, heartbeat, unregister.
+    /// aggregates, heartbeat, unregister. (A partial batch has no aggregates
+    /// or unregister: those follow the rest of the queue.)
     fn encode_batch(&mut self) {
         let batch = &mut self.batch;
         let inner = &self.inner;

@@ -58,7 +58,7 @@ struct Shared {
 pub struct Monitor {
     path: PathBuf,
     shared: Arc<Shared>,
-    listener: Option<(UnixListener, Arc<AtomicBool>)>,
+    listener: Option<(UnixListener, Arc<AtomicBool>, thread::JoinHandle<()>)>,
 }
 
 impl Monitor {
@@ -91,7 +91,7 @@ impl Monitor {
         let listener = UnixListener::bind(&self.path).unwrap();
         let stop = Arc::new(AtomicBool::new(false));
         let (accepting, shared, stop2) = (listener.try_clone().unwrap(), Arc::clone(&self.shared), Arc::clone(&stop));
-        thread::spawn(move || {
+        let accept_loop = thread::spawn(move || {
             for stream in accepting.incoming() {
                 if stop2.load(Ordering::Acquire) {
                     break;
@@ -103,15 +103,17 @@ impl Monitor {
                 thread::spawn(move || read_lines(stream, &shared));
             }
         });
-        self.listener = Some((listener, stop));
+        self.listener = Some((listener, stop, accept_loop));
     }
 
     /// Goes away like a killed monitor: listener and every connection closed, socket file removed.
     pub fn stop(&mut self) {
-        if let Some((listener, stop)) = self.listener.take() {
+        if let Some((listener, stop, accept_loop)) = self.listener.take() {
             stop.store(true, Ordering::Release);
-            // Wake the accept loop so it sees `stop`.
+            // Wake the accept loop so it sees `stop`, and wait until its copy
+            // of the listener is closed: no client may connect to a dying monitor.
             let _ = UnixStream::connect(&self.path);
+            accept_loop.join().unwrap();
             drop(listener);
         }
         for conn in self.shared.connections.lock().unwrap().drain(..) {
