@@ -52,12 +52,13 @@ pub fn is_absent(value: &Unknown) -> bool {
     matches!(kind(value), Some(ValueType::Undefined | ValueType::Null))
 }
 
+// The conversions below read the value directly: napi checks its type, and
+// the type is only looked up to explain a refusal. Optional values look up
+// their type first, since they are often absent.
+
 pub fn string(value: Unknown, argument: &'static str) -> Result<String> {
-    if kind(&value) != Some(ValueType::String) {
-        return Err(wrong_type(argument, "a string", &value));
-    }
-    // SAFETY: the value is a string.
-    unsafe { value.cast::<String>() }.map_err(|err| conversion(argument, err))
+    // SAFETY: napi_get_value_string_utf8 refuses a value that is not a string.
+    unsafe { value.cast::<String>() }.map_err(|_| wrong_type(argument, "a string", &value))
 }
 
 pub fn opt_string(value: Unknown, argument: &'static str) -> Result<Option<String>> {
@@ -68,11 +69,8 @@ pub fn opt_string(value: Unknown, argument: &'static str) -> Result<Option<Strin
 }
 
 pub fn number(value: Unknown, argument: &'static str) -> Result<f64> {
-    if kind(&value) != Some(ValueType::Number) {
-        return Err(wrong_type(argument, "a number", &value));
-    }
-    // SAFETY: the value is a number.
-    unsafe { value.cast::<f64>() }.map_err(|err| conversion(argument, err))
+    // SAFETY: napi_get_value_double refuses a value that is not a number.
+    unsafe { value.cast::<f64>() }.map_err(|_| wrong_type(argument, "a number", &value))
 }
 
 pub fn opt_number(value: Unknown, argument: &'static str) -> Result<Option<f64>> {
@@ -83,11 +81,8 @@ pub fn opt_number(value: Unknown, argument: &'static str) -> Result<Option<f64>>
 }
 
 pub fn boolean(value: Unknown, argument: &'static str) -> Result<bool> {
-    if kind(&value) != Some(ValueType::Boolean) {
-        return Err(wrong_type(argument, "a boolean", &value));
-    }
-    // SAFETY: the value is a boolean.
-    unsafe { value.cast::<bool>() }.map_err(|err| conversion(argument, err))
+    // SAFETY: napi_get_value_bool refuses a value that is not a boolean.
+    unsafe { value.cast::<bool>() }.map_err(|_| wrong_type(argument, "a boolean", &value))
 }
 
 pub fn opt_boolean(value: Unknown, argument: &'static str) -> Result<Option<bool>> {
@@ -99,24 +94,27 @@ pub fn opt_boolean(value: Unknown, argument: &'static str) -> Result<Option<bool
 
 /// A JS number or BigInt as a whole number the core's unsigned types can hold.
 pub fn whole(value: Unknown, argument: &'static str) -> Result<u64> {
-    if kind(&value) == Some(ValueType::BigInt) {
-        // SAFETY: the value is a BigInt.
-        let big = unsafe { value.cast::<BigInt>() }.map_err(|err| conversion(argument, err))?;
-        return match big.get_u64() {
-            (false, whole, true) => Ok(whole),
-            (true, ..) => Err(Failure::Range { argument, reason: "must be >= 0, got a negative bigint".into() }),
-            _ => Err(Failure::Range { argument, reason: "must fit in 64 bits, got a larger bigint".into() }),
-        };
-    }
-    if kind(&value) != Some(ValueType::Number) {
-        return Err(wrong_type(argument, "a number or a bigint", &value));
-    }
-    let number = number(value, argument)?;
+    // SAFETY: napi_get_value_double refuses a value that is not a number.
+    let number = match unsafe { value.cast::<f64>() } {
+        Ok(number) => number,
+        Err(_) if kind(&value) == Some(ValueType::BigInt) => return big_whole(value, argument),
+        Err(_) => return Err(wrong_type(argument, "a number or a bigint", &value)),
+    };
     // u64::MAX as f64 rounds up to 2^64, which does not fit: hence `<`.
     if number.fract() == 0.0 && number >= 0.0 && number < u64::MAX as f64 {
         Ok(number as u64)
     } else {
         Err(Failure::Range { argument, reason: format!("must be a whole number >= 0, got {}", shown(number)) })
+    }
+}
+
+fn big_whole(value: Unknown, argument: &'static str) -> Result<u64> {
+    // SAFETY: the value is a BigInt.
+    let big = unsafe { value.cast::<BigInt>() }.map_err(|err| conversion(argument, err))?;
+    match big.get_u64() {
+        (false, whole, true) => Ok(whole),
+        (true, ..) => Err(Failure::Range { argument, reason: "must be >= 0, got a negative bigint".into() }),
+        _ => Err(Failure::Range { argument, reason: "must fit in 64 bits, got a larger bigint".into() }),
     }
 }
 
@@ -131,10 +129,15 @@ pub fn opt_whole(value: Unknown, argument: &'static str) -> Result<Option<u64>> 
 pub fn millis(value: Unknown, argument: &'static str) -> Result<Duration> {
     let ms = number(value, argument)?;
     if ms.is_nan() || ms < 0.0 {
-        return Err(Failure::Range { argument, reason: format!("must be a number of milliseconds >= 0, got {}", shown(ms)) });
+        return Err(Failure::Range {
+            argument,
+            reason: format!("must be a number of milliseconds >= 0, got {}", shown(ms)),
+        });
     }
-    Duration::try_from_secs_f64(ms / 1000.0)
-        .map_err(|_| Failure::Range { argument, reason: format!("must be a finite number of milliseconds, got {}", shown(ms)) })
+    Duration::try_from_secs_f64(ms / 1000.0).map_err(|_| Failure::Range {
+        argument,
+        reason: format!("must be a finite number of milliseconds, got {}", shown(ms)),
+    })
 }
 
 /// A wait bound in milliseconds, within the range of Node's timers, or `default`.

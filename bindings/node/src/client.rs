@@ -45,8 +45,8 @@ fn count(value: u64) -> i64 {
 }
 
 fn build(channel: Unknown, options: Unknown) -> Result<kissmon::MonitorClient> {
-    let mut builder = kissmon::MonitorClient::builder(args::string(channel, "channel")?)
-        .sdk("node", env!("CARGO_PKG_VERSION"));
+    let mut builder =
+        kissmon::MonitorClient::builder(args::string(channel, "channel")?).sdk("node", env!("CARGO_PKG_VERSION"));
     let Some(options) = args::opt_object(options, "options")? else {
         return builder.build().map_err(Failure::from);
     };
