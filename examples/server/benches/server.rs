@@ -1,1 +1,456 @@
-fn main() {}
+//! Load benchmarks of kissmon-server, the release binary in its own
+//! process: `cargo bench -p kissmon-server`. Prints figures; asserts nothing
+//! about speed. `KISSMON_BENCH_SCALE=0.2` makes a quick run;
+//! `KISSMON_BENCH_ONLY=heartbeat,idle,llm_usage,register` picks parts.
+//!
+//! The load generator writes pre-encoded lines in 64 KiB writes from two
+//! threads over many connections, so it costs the machine little; the
+//! "null reader" run sends the same load to a reader that only counts
+//! newlines, to show what the generator and the socket can carry.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::io::Write;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use support::{Monitor, TempDir};
+
+const WRITE_BYTES: usize = 64 * 1024;
+const GENERATOR_THREADS: usize = 2;
+
+fn scale() -> f64 {
+    std::env::var("KISSMON_BENCH_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(1.0)
+}
+
+fn scaled(n: usize) -> usize {
+    ((n as f64 * scale()) as usize).max(1)
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo test --benches` lists; nothing to list here.
+    }
+    raise_open_files_limit();
+    println!("kissmon-server benchmarks ({} cores, scale {})\n", num_cores(), scale());
+    // KISSMON_BENCH_ONLY=heartbeat,idle,llm_usage,register runs a subset.
+    let only = std::env::var("KISSMON_BENCH_ONLY").unwrap_or_default();
+    let run = |name: &str| only.is_empty() || only.split(',').any(|n| n.trim() == name);
+    let mut results = Vec::new();
+    if run("heartbeat") {
+        results.extend(heartbeats());
+    }
+    if run("idle") {
+        results.push(idle_connections());
+    }
+    if run("llm_usage") {
+        results.push(llm_usage());
+    }
+    if run("register") {
+        results.push(register_latency());
+    }
+    println!("\nsummary");
+    println!("{:<52} {:>16} {:>16}  verdict", "what", "measured", "target");
+    for r in &results {
+        println!("{:<52} {:>16} {:>16}  {}", r.what, r.measured, r.target, if r.met { "met" } else { "NOT MET" });
+    }
+}
+
+struct Figure {
+    what: String,
+    measured: String,
+    target: String,
+    met: bool,
+}
+
+/// The release binary with its default settings, but counters written every
+/// 100 ms so that the end of a run is seen within 100 ms.
+fn start_monitor(dir: &TempDir) -> Monitor {
+    Monitor::start_with_args(&dir.socket(), &dir.db(), &["--log", "warn", "--status-flush-every", "100ms"])
+}
+
+/// utime + stime of a process, in seconds.
+fn cpu_seconds(pid: u32) -> f64 {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let rest = &text[text.rfind(')').unwrap() + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    // SAFETY: sysconf has no preconditions.
+    ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+}
+
+fn status_kib(pid: u32, key: &str) -> u64 {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = text.lines().find(|l| l.starts_with(key)).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// One buffer of whole lines per connection, about `WRITE_BYTES` long.
+fn buffer_of(line: &str) -> (Vec<u8>, usize) {
+    let per = (WRITE_BYTES / line.len()).max(1);
+    (line.repeat(per).into_bytes(), per)
+}
+
+/// Writes `rounds` copies of each connection's buffer, spread over the generator threads.
+fn generate(conns: Vec<UnixStream>, buffers: Arc<Vec<Vec<u8>>>, rounds: usize) -> Duration {
+    let started = Instant::now();
+    let mut groups: Vec<Vec<(usize, UnixStream)>> = (0..GENERATOR_THREADS).map(|_| Vec::new()).collect();
+    for (i, conn) in conns.into_iter().enumerate() {
+        groups[i % GENERATOR_THREADS].push((i, conn));
+    }
+    let threads: Vec<_> = groups
+        .into_iter()
+        .map(|mut group| {
+            let buffers = Arc::clone(&buffers);
+            std::thread::spawn(move || {
+                for _ in 0..rounds {
+                    for (i, conn) in &mut group {
+                        conn.write_all(&buffers[*i]).unwrap();
+                    }
+                }
+                group
+            })
+        })
+        .collect();
+    for thread in threads {
+        drop(thread.join().unwrap());
+    }
+    started.elapsed()
+}
+
+fn heartbeat_line(i: usize, pid: u32) -> String {
+    format!(
+        "{{\"type\":\"heartbeat\",\"channel\":\"hb-{i:05}\",\"pid\":{pid},\"lag_ms\":0.4,\"v\":1,\"ts\":1765012885.123456,\"instance\":\"{:016x}\"}}\n",
+        i as u64 * 7919
+    )
+}
+
+fn heartbeats() -> Vec<Figure> {
+    let connections = 1000;
+    let target_lines = scaled(6_000_000);
+    let pid = std::process::id();
+    let buffers: Vec<(Vec<u8>, usize)> = (0..connections).map(|i| buffer_of(&heartbeat_line(i, pid))).collect();
+    let per_round: usize = buffers.iter().map(|(_, n)| n).sum();
+    let rounds = target_lines.div_ceil(per_round);
+    let total = (per_round * rounds) as u64;
+    let line_bytes = heartbeat_line(0, pid).len();
+    let buffers = Arc::new(buffers.into_iter().map(|(b, _)| b).collect::<Vec<_>>());
+    println!(
+        "heartbeat ingest: {connections} connections, {total} lines of {line_bytes} bytes, in {}-line writes",
+        WRITE_BYTES / line_bytes
+    );
+
+    // The null reader: what the generator and the socket carry.
+    let null_rate = {
+        let dir = TempDir::new();
+        let (counted, stop) = null_reader(&dir.socket());
+        let conns: Vec<UnixStream> = (0..connections).map(|_| UnixStream::connect(dir.socket()).unwrap()).collect();
+        let started = Instant::now();
+        generate(conns, Arc::clone(&buffers), rounds);
+        while counted.load(Ordering::Relaxed) < total {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let elapsed = started.elapsed();
+        stop.store(true, Ordering::Relaxed);
+        total as f64 / elapsed.as_secs_f64()
+    };
+    println!("  null reader (counts newlines only): {:>12.0} lines/s", null_rate);
+
+    let dir = TempDir::new();
+    let monitor = start_monitor(&dir);
+    let mut conns: Vec<UnixStream> = Vec::with_capacity(connections);
+    for i in 0..connections {
+        let mut conn = UnixStream::connect(&monitor.socket).unwrap();
+        let register = format!(
+            "{{\"type\":\"register\",\"channel\":\"hb-{i:05}\",\"pid\":{pid},\"features\":{{\"llm\":true}},\"heartbeat_interval_s\":30}}\n"
+        );
+        conn.write_all(register.as_bytes()).unwrap();
+        conns.push(conn);
+    }
+    monitor.wait_counter("lines_register", connections as i64);
+    let before = monitor.counter("lines_heartbeat");
+    let cpu_before = cpu_seconds(monitor.pid());
+
+    // Register latency while the server is under this load, measured on the side.
+    let loaded = Arc::new(AtomicBool::new(true));
+    let side = {
+        let (socket, db, loaded) = (monitor.socket.clone(), monitor.db.clone(), Arc::clone(&loaded));
+        std::thread::spawn(move || {
+            let mut samples = Vec::new();
+            std::thread::sleep(Duration::from_millis(300));
+            while loaded.load(Ordering::Relaxed) && samples.len() < 200 {
+                samples.push(one_register(&socket, &db, &format!("loaded-{}", samples.len())));
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            samples
+        })
+    };
+
+    let started = Instant::now();
+    let generated = generate(conns, buffers, rounds);
+    let target = before + total as i64;
+    while monitor.counter("lines_heartbeat") < target {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let elapsed = started.elapsed();
+    loaded.store(false, Ordering::Relaxed);
+    let cpu = cpu_seconds(monitor.pid()) - cpu_before;
+    let latencies = side.join().unwrap();
+    let rate = total as f64 / elapsed.as_secs_f64();
+    println!(
+        "  kissmon-server:                     {:>12.0} lines/s ({:.2} s; generator done after {:.2} s; server cpu {:.2} s = {:.2} us/line, {:.2} cores)",
+        rate,
+        elapsed.as_secs_f64(),
+        generated.as_secs_f64(),
+        cpu,
+        cpu * 1e6 / total as f64,
+        cpu / elapsed.as_secs_f64()
+    );
+    println!("  ratio kissmon-server / null reader:  {:.2}", rate / null_rate);
+    let rss = status_kib(monitor.pid(), "VmHWM:");
+    println!("  server peak RSS {:.1} MiB; lines shed {}", rss as f64 / 1024.0, monitor.counter("lines_shed_overload"));
+    let p = Percentiles::of(latencies);
+    println!("  register -> bot_status under this load: {p}");
+    vec![
+        Figure {
+            what: "heartbeat lines/s from 1,000 connections".into(),
+            measured: format!("{rate:.0}"),
+            target: ">= 500000".into(),
+            met: rate >= 500_000.0,
+        },
+        Figure {
+            what: "register -> bot_status p99.9 under heartbeat load".into(),
+            measured: format!("{:.1} ms", p.p999),
+            target: "<= 1000 ms".into(),
+            met: p.max <= 1000.0,
+        },
+    ]
+}
+
+/// Accepts connections and counts the newlines they carry.
+fn null_reader(socket: &Path) -> (Arc<AtomicU64>, Arc<AtomicBool>) {
+    let counted = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let listener = UnixListener::bind(socket).unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let (c, s) = (Arc::clone(&counted), Arc::clone(&stop));
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::UnixListener::from_std(listener).unwrap();
+            while !s.load(Ordering::Relaxed) {
+                let Ok(Ok((stream, _))) = tokio::time::timeout(Duration::from_millis(100), listener.accept()).await
+                else {
+                    continue;
+                };
+                let c = Arc::clone(&c);
+                tokio::spawn(async move {
+                    use tokio::io::AsyncReadExt;
+                    let mut stream = stream;
+                    let mut buf = vec![0u8; WRITE_BYTES];
+                    while let Ok(n) = stream.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                        c.fetch_add(memchr::memchr_iter(b'\n', &buf[..n]).count() as u64, Ordering::Relaxed);
+                    }
+                });
+            }
+        });
+    });
+    (counted, stop)
+}
+
+fn idle_connections() -> Figure {
+    let connections = 10_000;
+    let dir = TempDir::new();
+    let monitor = start_monitor(&dir);
+    std::thread::sleep(Duration::from_millis(500));
+    let before = status_kib(monitor.pid(), "VmRSS:");
+    let pid = std::process::id();
+    let mut conns = Vec::with_capacity(connections);
+    for i in 0..connections {
+        let mut conn = UnixStream::connect(&monitor.socket).unwrap();
+        let register = format!(
+            "{{\"type\":\"register\",\"channel\":\"idle-{i:05}\",\"pid\":{pid},\"features\":{{\"llm\":true,\"translator\":false}},\"heartbeat_interval_s\":30,\"sdk\":{{\"lang\":\"rust\",\"version\":\"0.1.0\"}},\"v\":1,\"ts\":1765012885.1,\"instance\":\"{i:016x}\"}}\n"
+        );
+        conn.write_all(register.as_bytes()).unwrap();
+        conns.push(conn);
+    }
+    monitor.wait_counter("lines_register", connections as i64);
+    monitor.wait_counter("connections_open", connections as i64);
+    std::thread::sleep(Duration::from_secs(2));
+    let rss = status_kib(monitor.pid(), "VmRSS:");
+    let peak = status_kib(monitor.pid(), "VmHWM:");
+    println!(
+        "\nidle connections: {connections} connections, each registered a bot and went quiet\n  server RSS {:.1} MiB (before: {:.1} MiB, peak {:.1} MiB), {:.1} KiB per connection",
+        rss as f64 / 1024.0,
+        before as f64 / 1024.0,
+        peak as f64 / 1024.0,
+        (rss - before.min(rss)) as f64 / connections as f64
+    );
+    drop(conns);
+    Figure {
+        what: "RSS with 10,000 idle connections".into(),
+        measured: format!("{:.1} MiB", rss as f64 / 1024.0),
+        target: "<= 200 MiB".into(),
+        met: rss <= 200 * 1024,
+    }
+}
+
+fn usage_line(i: usize, n: usize, pid: u32) -> String {
+    format!(
+        "{{\"type\":\"llm_usage\",\"channel\":\"bot-{i:03}\",\"model\":\"gpt-4o-mini\",\"feature\":\"feature-{}\",\"tokens_in\":{},\"tokens_out\":{},\"latency_ms\":{}.5,\"pid\":{pid},\"provider\":\"openai\",\"cost_usd\":0.000{},\"ok\":true,\"v\":1,\"ts\":1765012885.{:06},\"instance\":\"{:016x}\"}}\n",
+        n % 7,
+        100 + n % 300,
+        50 + n % 200,
+        300 + n % 900,
+        1 + n % 9,
+        n % 1_000_000,
+        i
+    )
+}
+
+fn llm_usage() -> Figure {
+    let connections = 100;
+    let target_rows = scaled(1_000_000);
+    let pid = std::process::id();
+    let buffers: Vec<Vec<u8>> = (0..connections)
+        .map(|i| {
+            let mut buf = String::new();
+            let mut n = 0;
+            while buf.len() < WRITE_BYTES {
+                buf.push_str(&usage_line(i, n, pid));
+                n += 1;
+            }
+            buf.into_bytes()
+        })
+        .collect();
+    let per_round: usize = buffers.iter().map(|b| memchr::memchr_iter(b'\n', b).count()).sum();
+    let rounds = target_rows.div_ceil(per_round);
+    let total = (per_round * rounds) as i64;
+    println!(
+        "\nllm_usage to SQLite: {connections} connections, {total} lines of about {} bytes",
+        usage_line(0, 0, pid).len()
+    );
+    let dir = TempDir::new();
+    let monitor = start_monitor(&dir);
+    let conns: Vec<UnixStream> = (0..connections).map(|_| UnixStream::connect(&monitor.socket).unwrap()).collect();
+    let cpu_before = cpu_seconds(monitor.pid());
+    let started = Instant::now();
+    let generated = generate(conns, Arc::new(buffers), rounds);
+    while monitor.counter("usage_calls_written") < total {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let elapsed = started.elapsed();
+    let cpu = cpu_seconds(monitor.pid()) - cpu_before;
+    let written = monitor.counter("usage_rows_written");
+    let (rows, calls): (i64, i64) = monitor
+        .conn()
+        .query_row("SELECT COUNT(*), SUM(count) FROM llm_usage", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    assert_eq!(calls, total, "every call reached SQLite, as a row or inside a folded row");
+    assert_eq!(rows, written);
+    let rate = rows as f64 / elapsed.as_secs_f64();
+    println!(
+        "  {rows} rows ({calls} calls; {} calls folded into aggregates while the writer was behind) in {:.2} s: {:.0} rows/s, {:.0} calls/s\n  generator done after {:.2} s; server cpu {:.2} s ({:.2} cores)",
+        monitor.counter("usage_folded"),
+        elapsed.as_secs_f64(),
+        rate,
+        calls as f64 / elapsed.as_secs_f64(),
+        generated.as_secs_f64(),
+        cpu,
+        cpu / elapsed.as_secs_f64()
+    );
+    Figure {
+        what: "llm_usage rows/s reaching SQLite".into(),
+        measured: format!("{rate:.0}"),
+        target: ">= 100000".into(),
+        met: rate >= 100_000.0,
+    }
+}
+
+/// Milliseconds from `register()` on a real client until its row is in `bot_status`.
+fn one_register(socket: &Path, db: &Path, channel: &str) -> f64 {
+    let conn = support::open_db(db);
+    let bot = kissmon::MonitorClient::builder(channel).socket_path(socket).build().unwrap();
+    let started = Instant::now();
+    bot.register([("llm", true)]).unwrap();
+    loop {
+        let found: Option<i64> =
+            conn.query_row("SELECT 1 FROM bot_status WHERE channel = ?1", [channel], |r| r.get(0)).ok();
+        if found.is_some() {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "the register of {channel} never reached bot_status");
+        std::thread::sleep(Duration::from_micros(250));
+    }
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    bot.close(Duration::from_millis(200));
+    ms
+}
+
+fn register_latency() -> Figure {
+    let samples = scaled(1000);
+    let dir = TempDir::new();
+    let monitor = start_monitor(&dir);
+    let latencies: Vec<f64> =
+        (0..samples).map(|i| one_register(&monitor.socket, &monitor.db, &format!("latency-{i}"))).collect();
+    let p = Percentiles::of(latencies);
+    println!("\nregister -> bot_status, idle server, {samples} registers: {p}");
+    Figure {
+        what: "register -> bot_status p99.9 (idle server)".into(),
+        measured: format!("{:.1} ms", p.p999),
+        target: "<= 1000 ms".into(),
+        met: p.max <= 1000.0,
+    }
+}
+
+struct Percentiles {
+    n: usize,
+    p50: f64,
+    p99: f64,
+    p999: f64,
+    max: f64,
+}
+
+impl Percentiles {
+    fn of(mut samples: Vec<f64>) -> Percentiles {
+        samples.sort_by(f64::total_cmp);
+        let at = |q: f64| {
+            if samples.is_empty() {
+                f64::NAN
+            } else {
+                samples[((samples.len() as f64 * q).ceil() as usize).clamp(1, samples.len()) - 1]
+            }
+        };
+        Percentiles { n: samples.len(), p50: at(0.5), p99: at(0.99), p999: at(0.999), max: at(1.0) }
+    }
+}
+
+impl std::fmt::Display for Percentiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "n={} p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms",
+            self.n, self.p50, self.p99, self.p999, self.max
+        )
+    }
+}
+
+fn raise_open_files_limit() {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit on one rlimit struct.
+    unsafe {
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
+        limit.rlim_cur = limit.rlim_max;
+        libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+    }
+}
+
+fn num_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}

@@ -22,6 +22,9 @@ use tokio::sync::{mpsc, watch};
 const READ_CHUNK: usize = 64 * 1024;
 /// The longest partial line kept: the limit plus a trailing `\r`.
 const MAX_PARTIAL_LINE: usize = MAX_LINE_BYTES + 1;
+/// Reads (of up to `READ_CHUNK`) a connection makes before it lets others run;
+/// at a stop, what a connection may still read.
+const READS_PER_TURN: usize = 4;
 /// Messages gathered before a busy reader hands them on.
 const BATCH_MESSAGES: usize = 4096;
 /// How long a reader waits for room in the state worker's queue before it sheds a batch.
@@ -96,15 +99,18 @@ async fn read_connection(stream: UnixStream, ingest: Arc<Ingest>, mut stop: watc
             }
         }
         let mut closed = false;
-        // Read what is there now; at a stop, at most a bounded amount.
-        let mut reads = 0;
-        loop {
+        let mut more = false;
+        // Read what is there now, a bounded amount per turn so that busy
+        // connections take turns with quiet ones.
+        for _ in 0..READS_PER_TURN {
             match lines.read_from(&stream) {
                 Ok(Some(0)) | Err(_) => {
                     closed = true;
+                    more = false;
                     break;
                 }
                 Ok(Some(_)) => {
+                    more = true;
                     out.received = SystemTime::now();
                     if lines.take_lines(|line| out.ingest(line, &ingest)) {
                         out.tally.add(Counter::bad_line_too_long, 1);
@@ -113,14 +119,13 @@ async fn read_connection(stream: UnixStream, ingest: Arc<Ingest>, mut stop: watc
                         out.hand_on(&ingest).await;
                     }
                 }
-                Ok(None) => break,
-            }
-            reads += 1;
-            if stopping && reads >= 16 {
-                break;
+                Ok(None) => {
+                    more = false;
+                    break;
+                }
             }
         }
-        if closed && !stopping {
+        if closed {
             // A peer may end its last line with EOF instead of "\n" (one line per connection).
             if let Some(line) = lines.unterminated() {
                 out.ingest(&line, &ingest);
@@ -130,7 +135,11 @@ async fn read_connection(stream: UnixStream, ingest: Arc<Ingest>, mut stop: watc
         if closed || stopping {
             break;
         }
-        lines.release_if_empty();
+        if more {
+            tokio::task::yield_now().await;
+        } else {
+            lines.release_if_empty();
+        }
     }
     ingest.counters.sub(Counter::connections_open, 1);
 }

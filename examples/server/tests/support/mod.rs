@@ -66,14 +66,20 @@ impl Monitor {
     }
 
     pub fn start_at(socket: &Path, db: &Path, extra: &[&str]) -> Monitor {
-        match Monitor::try_start_at(socket, db, extra) {
+        let args: Vec<&str> = FAST.iter().chain(extra).copied().collect();
+        Monitor::start_with_args(socket, db, &args)
+    }
+
+    /// Starts `serve` with exactly `args` after the socket and db (no [`FAST`]).
+    pub fn start_with_args(socket: &Path, db: &Path, args: &[&str]) -> Monitor {
+        match Monitor::try_start_with_args(socket, db, args) {
             Ok(monitor) => monitor,
             Err(log) => panic!("the monitor did not start:\n{log}"),
         }
     }
 
     /// Starts a monitor, or returns its log when it exits instead.
-    pub fn try_start_at(socket: &Path, db: &Path, extra: &[&str]) -> Result<Monitor, String> {
+    pub fn try_start_with_args(socket: &Path, db: &Path, args: &[&str]) -> Result<Monitor, String> {
         static N: AtomicUsize = AtomicUsize::new(0);
         let log = db.with_extension(format!("log{}", N.fetch_add(1, Ordering::Relaxed)));
         let child = Command::new(BIN)
@@ -82,8 +88,7 @@ impl Monitor {
             .arg(socket)
             .arg("--db")
             .arg(db)
-            .args(FAST)
-            .args(extra)
+            .args(args)
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
