@@ -89,6 +89,7 @@ def test_features_accept_any_mapping(monitor: Monitor, sock_path: str) -> None:
         ({"heartbeat_interval": 0}, "heartbeat_interval", kissmon.InvalidArgumentError),
         ({"heartbeat_interval": -1.0}, "heartbeat_interval", kissmon.InvalidArgumentError),
         ({"heartbeat_interval": float("nan")}, "heartbeat_interval", kissmon.InvalidArgumentError),
+        ({"heartbeat_interval": 1e19}, "heartbeat_interval", kissmon.InvalidArgumentError),
         ({"heartbeat_interval": "30"}, "heartbeat_interval", TypeError),
         ({"socket_path": ""}, "socket_path", kissmon.InvalidArgumentError),
         ({"socket_path": "/tmp/" + "x" * 200}, "socket_path", kissmon.InvalidArgumentError),
@@ -173,7 +174,8 @@ def test_bad_features_name_the_argument(features: Any, error: type[Exception], s
 )
 def test_bad_durations_name_the_argument(method: str, argument: str, sock_path: str) -> None:
     client = new_client(sock_path)
-    for bad, error in ((-1.0, kissmon.InvalidArgumentError), ("soon", TypeError)):
+    bad_values = ((-1.0, kissmon.InvalidArgumentError), (1e19, kissmon.InvalidArgumentError), ("soon", TypeError))
+    for bad, error in bad_values:
         with pytest.raises(error) as caught:
             getattr(client, method)(bad)
         assert caught.value.argument == argument  # type: ignore[attr-defined]
