@@ -33,12 +33,16 @@ process.on('exit', closeAllAtExit)
 
 class MonitorClient {
   #native
+  // The hot calls, as functions bound to the client (see NativeClient.hotCalls).
+  #heartbeat
+  #logLlmUsage
   #intervalMs
   #timer = null
   #closed = false
 
   constructor(channel, options) {
     this.#native = new native.NativeClient(channel, options)
+    ;({ heartbeat: this.#heartbeat, logLlmUsage: this.#logLlmUsage } = this.#native.hotCalls())
     this.#intervalMs = options?.heartbeatIntervalMs ?? native.defaultHeartbeatIntervalMs()
     const ref = new WeakRef(this.#native)
     live.add(ref)
@@ -50,12 +54,12 @@ class MonitorClient {
   }
 
   heartbeat() {
-    this.#native.heartbeat()
+    this.#heartbeat()
   }
 
   logLlmUsage(usage) {
     const u = usage
-    this.#native.logLlmUsage(
+    this.#logLlmUsage(
       u,
       u?.model,
       u?.feature,

@@ -13,14 +13,15 @@ export declare class NativeClient {
   /** Checks the arguments and starts the client's sender thread; no I/O happens here. */
   constructor(channel: string, options?: object | null)
   register(features?: Record<string, boolean> | null): void
-  heartbeat(): void
   /** A heartbeat from a timer that fired `lagMs` late. */
   heartbeatWithLag(lagMs: number): void
   /**
-   * `usage` is the caller's object, checked to be one; its fields come
-   * positionally because reading them in JS is far cheaper than through napi.
+   * `heartbeat` and `logLlmUsage` as plain functions bound to this
+   * client. A bot calls these in its hot loop, and a napi-rs class method
+   * costs several hundred nanoseconds of receiver checks that a function
+   * holding its client does not need.
    */
-  logLlmUsage(usage: object, model: string, feature: string, tokensIn: number | bigint, tokensOut: number | bigint, latencyMs?: number | null, provider?: string | null, costUsd?: number | null, cacheReadTokens?: number | bigint | null, reasoningTokens?: number | bigint | null, ok?: boolean | null): void
+  hotCalls(): { heartbeat(): void; logLlmUsage(usage: object, model: string, feature: string, tokensIn: number | bigint, tokensOut: number | bigint, latencyMs: number | null | undefined, provider: string | null | undefined, costUsd: number | null | undefined, cacheReadTokens: number | bigint | null | undefined, reasoningTokens: number | bigint | null | undefined, ok: boolean | null | undefined): void }
   unregister(): void
   /** Announces the interval of the timer `index.js` runs. */
   announceHeartbeatInterval(intervalMs: number): void

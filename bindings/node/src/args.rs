@@ -56,7 +56,32 @@ pub fn is_absent(value: &Unknown) -> bool {
 // the type is only looked up to explain a refusal. Optional values look up
 // their type first, since they are often absent.
 
+/// Strings up to this many bytes are read in one napi call, without first asking their length.
+const SHORT_STRING_BYTES: usize = 320;
+
 pub fn string(value: Unknown, argument: &'static str) -> Result<String> {
+    let mut buffer = [0u8; SHORT_STRING_BYTES];
+    let mut written = 0;
+    let raw = value.value();
+    // SAFETY: `raw` is a live value of the current call, and napi writes at
+    // most `buffer.len()` bytes into `buffer`; it refuses a value that is not a string.
+    let status = unsafe {
+        napi::sys::napi_get_value_string_utf8(
+            raw.env,
+            raw.value,
+            buffer.as_mut_ptr().cast(),
+            buffer.len(),
+            &mut written,
+        )
+    };
+    if status != napi::sys::Status::napi_ok {
+        return Err(wrong_type(argument, "a string", &value));
+    }
+    // napi never splits a character: a string cut short fills all but at
+    // most the last 4 bytes (3 of a character that did not fit, and the NUL).
+    if written + 4 < buffer.len() {
+        return Ok(String::from_utf8_lossy(&buffer[..written]).into_owned());
+    }
     // SAFETY: napi_get_value_string_utf8 refuses a value that is not a string.
     unsafe { value.cast::<String>() }.map_err(|_| wrong_type(argument, "a string", &value))
 }

@@ -3,7 +3,7 @@
 
 use crate::args;
 use crate::errors::{js, Failure, Result};
-use napi::bindgen_prelude::Object;
+use napi::bindgen_prelude::{FunctionCallContext, Object};
 use napi::{Env, Unknown};
 use napi_derive::napi;
 use std::sync::Arc;
@@ -108,11 +108,6 @@ impl NativeClient {
         js(&env, || Ok(self.client.register(self::features(features)?)?))
     }
 
-    #[napi]
-    pub fn heartbeat(&self) {
-        self.client.heartbeat();
-    }
-
     /// A heartbeat from a timer that fired `lagMs` late.
     #[napi(ts_args_type = "lagMs: number")]
     pub fn heartbeat_with_lag(&self, env: Env, lag_ms: Unknown) -> napi::Result<()> {
@@ -122,55 +117,26 @@ impl NativeClient {
         })
     }
 
-    /// `usage` is the caller's object, checked to be one; its fields come
-    /// positionally because reading them in JS is far cheaper than through napi.
-    #[allow(clippy::too_many_arguments)]
+    /// `heartbeat` and `logLlmUsage` as plain functions bound to this
+    /// client. A bot calls these in its hot loop, and a napi-rs class method
+    /// costs several hundred nanoseconds of receiver checks that a function
+    /// holding its client does not need.
     #[napi(
-        ts_args_type = "usage: object, model: string, feature: string, tokensIn: number | bigint, tokensOut: number | bigint, latencyMs?: number | null, provider?: string | null, costUsd?: number | null, cacheReadTokens?: number | bigint | null, reasoningTokens?: number | bigint | null, ok?: boolean | null"
+        ts_return_type = "{ heartbeat(): void; logLlmUsage(usage: object, model: string, feature: string, tokensIn: number | bigint, tokensOut: number | bigint, latencyMs: number | null | undefined, provider: string | null | undefined, costUsd: number | null | undefined, cacheReadTokens: number | bigint | null | undefined, reasoningTokens: number | bigint | null | undefined, ok: boolean | null | undefined): void }"
     )]
-    pub fn log_llm_usage(
-        &self,
-        env: Env,
-        usage: Unknown,
-        model: Unknown,
-        feature: Unknown,
-        tokens_in: Unknown,
-        tokens_out: Unknown,
-        latency_ms: Unknown,
-        provider: Unknown,
-        cost_usd: Unknown,
-        cache_read_tokens: Unknown,
-        reasoning_tokens: Unknown,
-        ok: Unknown,
-    ) -> napi::Result<()> {
-        js(&env, || {
-            args::object(usage, "usage")?;
-            let mut call = kissmon::LlmUsage::new(
-                args::string(model, "model")?,
-                args::string(feature, "feature")?,
-                args::whole(tokens_in, "tokens_in")?,
-                args::whole(tokens_out, "tokens_out")?,
-            );
-            if let Some(value) = args::opt_number(latency_ms, "latency_ms")? {
-                call = call.latency_ms(value);
-            }
-            if let Some(value) = args::opt_string(provider, "provider")? {
-                call = call.provider(value);
-            }
-            if let Some(value) = args::opt_number(cost_usd, "cost_usd")? {
-                call = call.cost_usd(value);
-            }
-            if let Some(value) = args::opt_whole(cache_read_tokens, "cache_read_tokens")? {
-                call = call.cache_read_tokens(value);
-            }
-            if let Some(value) = args::opt_whole(reasoning_tokens, "reasoning_tokens")? {
-                call = call.reasoning_tokens(value);
-            }
-            if let Some(value) = args::opt_boolean(ok, "ok")? {
-                call = call.ok(value);
-            }
-            Ok(self.client.log_llm_usage(call)?)
-        })
+    pub fn hot_calls<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
+        let mut calls = Object::new(env)?;
+        let client = Arc::clone(&self.client);
+        let heartbeat = env.create_function_from_closure::<(), (), _>("heartbeat", move |_call| {
+            client.heartbeat();
+            Ok(())
+        })?;
+        calls.set("heartbeat", heartbeat)?;
+        let client = Arc::clone(&self.client);
+        let log_llm_usage =
+            env.create_function_from_closure::<(), (), _>("logLlmUsage", move |call| log_llm_usage(&client, call))?;
+        calls.set("logLlmUsage", log_llm_usage)?;
+        Ok(calls)
     }
 
     #[napi]
@@ -240,6 +206,65 @@ impl NativeClient {
     pub fn channel(&self) -> String {
         self.client.channel().to_owned()
     }
+}
+
+/// The arguments of the native `logLlmUsage`, in order, by the core's names.
+const USAGE_ARGUMENTS: [&str; 11] = [
+    "usage",
+    "model",
+    "feature",
+    "tokens_in",
+    "tokens_out",
+    "latency_ms",
+    "provider",
+    "cost_usd",
+    "cache_read_tokens",
+    "reasoning_tokens",
+    "ok",
+];
+
+/// `logLlmUsage(usage, model, feature, tokensIn, tokensOut, latencyMs,
+/// provider, costUsd, cacheReadTokens, reasoningTokens, ok)`: `usage` is the
+/// caller's object, checked to be one; its fields come positionally, every
+/// one of them (`undefined` when absent), because index.js reads them far
+/// faster than napi can.
+fn log_llm_usage(client: &kissmon::MonitorClient, call: FunctionCallContext) -> napi::Result<()> {
+    js(call.env, || {
+        if call.length() < USAGE_ARGUMENTS.len() {
+            let argument = USAGE_ARGUMENTS[call.length()];
+            return Err(Failure::Type { argument, reason: "is missing from the native call".into() });
+        }
+        let arg = |index: usize| {
+            call.get::<Unknown>(index)
+                .map_err(|err| Failure::Type { argument: USAGE_ARGUMENTS[index], reason: err.reason })
+        };
+        args::object(arg(0)?, "usage")?;
+        let mut usage = kissmon::LlmUsage::new(
+            args::string(arg(1)?, "model")?,
+            args::string(arg(2)?, "feature")?,
+            args::whole(arg(3)?, "tokens_in")?,
+            args::whole(arg(4)?, "tokens_out")?,
+        );
+        if let Some(value) = args::opt_number(arg(5)?, "latency_ms")? {
+            usage = usage.latency_ms(value);
+        }
+        if let Some(value) = args::opt_string(arg(6)?, "provider")? {
+            usage = usage.provider(value);
+        }
+        if let Some(value) = args::opt_number(arg(7)?, "cost_usd")? {
+            usage = usage.cost_usd(value);
+        }
+        if let Some(value) = args::opt_whole(arg(8)?, "cache_read_tokens")? {
+            usage = usage.cache_read_tokens(value);
+        }
+        if let Some(value) = args::opt_whole(arg(9)?, "reasoning_tokens")? {
+            usage = usage.reasoning_tokens(value);
+        }
+        if let Some(value) = args::opt_boolean(arg(10)?, "ok")? {
+            usage = usage.ok(value);
+        }
+        Ok(client.log_llm_usage(usage)?)
+    })
 }
 
 /// Runs the core's blocking `flush` or `close` on a thread of its own and

@@ -41,7 +41,8 @@ test('a stuck monitor: fast calls, a free event loop, and no token lost', async 
 
     const stuck = client.stats()
     assert.ok(stuck.queued > 0, `lines wait: ${JSON.stringify(stuck)}`)
-    assert.ok(stuck.queued <= 64 + 16, `the queue stays bounded: ${JSON.stringify(stuck)}`)
+    // The queue (64 here), a few aggregates, and what the sender holds in flight: nothing near the call count.
+    assert.ok(stuck.queued < CALLS / 5, `the queue stays bounded: ${JSON.stringify(stuck)}`)
     assert.ok(stuck.coalesced > 0, 'calls past the bound were folded')
     assert.equal(stuck.dropped, 0)
 
