@@ -25,9 +25,12 @@ import (
 )
 
 func init() {
-	// The ABI check: linking fails against a libkissmon of another ABI version.
-	C.kissmon_abi_v1()
+	abiV1()
 }
+
+// abiV1 is the ABI check: linking fails against a libkissmon of another ABI
+// version. It does nothing else, so it also times a bare cgo call.
+func abiV1() { C.kissmon_abi_v1() }
 
 // emptyString gives "" a non-NULL address: NULL means "absent" for optional strings.
 var emptyString = [1]byte{0}
@@ -42,17 +45,17 @@ func cString(s string) (*C.char, C.size_t) {
 }
 
 // failure turns a status and the copied last error into a Go error.
-func failure(status C.kissmon_status, f *C.kissmon_go_failure) error {
-	defer C.free(unsafe.Pointer(f.message))
-	defer C.free(unsafe.Pointer(f.argument))
-	message := C.GoString(f.message)
-	switch status {
+func failure(r C.kissmon_go_result) error {
+	defer C.free(unsafe.Pointer(r.message))
+	defer C.free(unsafe.Pointer(r.argument))
+	message := C.GoString(r.message)
+	switch r.status {
 	case C.KISSMON_STATUS_INVALID_ARGUMENT, C.KISSMON_STATUS_NULL_ARGUMENT, C.KISSMON_STATUS_INVALID_UTF8:
-		if f.argument != nil {
-			return &ArgumentError{Argument: C.GoString(f.argument), Message: message}
+		if r.argument != nil {
+			return &ArgumentError{Argument: C.GoString(r.argument), Message: message}
 		}
 	}
-	return &Error{Status: int(status), Message: message}
+	return &Error{Status: int(r.status), Message: message}
 }
 
 func statusText(status C.kissmon_status) string {

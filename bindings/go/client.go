@@ -111,9 +111,8 @@ func New(channel string, opts ...Option) (*Client, error) {
 
 	channelPtr, channelLen := cString(channel)
 	var ptr *C.kissmon_client
-	var f C.kissmon_go_failure
-	if status := C.kissmon_go_client_new(channelPtr, channelLen, &copts, &ptr, &f); status != C.KISSMON_STATUS_OK {
-		return nil, failure(status, &f)
+	if result := C.kissmon_go_client_new(channelPtr, channelLen, &copts, &ptr); result.status != C.KISSMON_STATUS_OK {
+		return nil, failure(result)
 	}
 	c := &Client{ptr: ptr}
 	runtime.AddCleanup(c, func(ptr *C.kissmon_client) { C.kissmon_client_free(ptr) }, ptr)
@@ -147,11 +146,10 @@ func (c *Client) Register(features map[string]bool) error {
 	if len(lens) > 0 {
 		lensPtr, enabledPtr = &lens[0], &enabled[0]
 	}
-	var f C.kissmon_go_failure
-	status := C.kissmon_go_register(c.ptr, namesPtr, lensPtr, enabledPtr, C.size_t(len(lens)), &f)
+	result := C.kissmon_go_register(c.ptr, namesPtr, lensPtr, enabledPtr, C.size_t(len(lens)))
 	runtime.KeepAlive(c)
-	if status != C.KISSMON_STATUS_OK {
-		return failure(status, &f)
+	if result.status != C.KISSMON_STATUS_OK {
+		return failure(result)
 	}
 	return nil
 }
@@ -172,23 +170,24 @@ func (c *Client) heartbeatWithLag(lag time.Duration) {
 // the call is folded into an aggregate, and past the aggregate bound dropped
 // and counted. Only a bad field is an error (*ArgumentError).
 func (c *Client) LogLLMUsage(u LLMUsage) error {
-	var fields C.kissmon_llm_usage // its string pointers stay NULL: the strings go as arguments
-	fields.tokens_in = C.int64_t(u.TokensIn)
-	fields.tokens_out = C.int64_t(u.TokensOut)
+	var set C.unsigned
+	var latency, cost C.double
+	var cacheRead, reasoning C.int64_t
+	var ok C.bool
 	if u.LatencyMs != nil {
-		fields.has_latency_ms, fields.latency_ms = true, C.double(*u.LatencyMs)
+		set, latency = set|C.KISSMON_GO_LATENCY, C.double(*u.LatencyMs)
 	}
 	if u.CacheReadTokens != nil {
-		fields.has_cache_read_tokens, fields.cache_read_tokens = true, C.int64_t(*u.CacheReadTokens)
+		set, cacheRead = set|C.KISSMON_GO_CACHE_READ, C.int64_t(*u.CacheReadTokens)
 	}
 	if u.ReasoningTokens != nil {
-		fields.has_reasoning_tokens, fields.reasoning_tokens = true, C.int64_t(*u.ReasoningTokens)
+		set, reasoning = set|C.KISSMON_GO_REASONING, C.int64_t(*u.ReasoningTokens)
 	}
 	if u.CostUSD != nil {
-		fields.has_cost_usd, fields.cost_usd = true, C.double(*u.CostUSD)
+		set, cost = set|C.KISSMON_GO_COST, C.double(*u.CostUSD)
 	}
 	if u.OK != nil {
-		fields.has_ok, fields.ok = true, C.bool(*u.OK)
+		set, ok = set|C.KISSMON_GO_OK, C.bool(*u.OK)
 	}
 	model, modelLen := cString(u.Model)
 	feature, featureLen := cString(u.Feature)
@@ -197,12 +196,12 @@ func (c *Client) LogLLMUsage(u LLMUsage) error {
 	if u.Provider != nil {
 		provider, providerLen = cString(*u.Provider)
 	}
-	var f C.kissmon_go_failure
-	status := C.kissmon_go_log_llm_usage(c.ptr, model, modelLen, feature, featureLen, provider, providerLen, &fields, &f)
+	result := C.kissmon_go_log_llm_usage(c.ptr, model, modelLen, feature, featureLen, provider, providerLen,
+		C.int64_t(u.TokensIn), C.int64_t(u.TokensOut), set, latency, cacheRead, reasoning, cost, ok)
 	runtime.KeepAlive(c)
 	runtime.KeepAlive(u)
-	if status != C.KISSMON_STATUS_OK {
-		return failure(status, &f)
+	if result.status != C.KISSMON_STATUS_OK {
+		return failure(result)
 	}
 	return nil
 }

@@ -16,11 +16,10 @@ import (
 // as late beats. Replaces a running heartbeat. A non-positive interval gives
 // an *ArgumentError ("interval").
 func (c *Client) StartHeartbeat(interval time.Duration) error {
-	var f C.kissmon_go_failure
-	status := C.kissmon_go_announce(c.ptr, C.double(interval.Seconds()), &f)
+	result := C.kissmon_go_announce(c.ptr, C.double(interval.Seconds()))
 	runtime.KeepAlive(c)
-	if status != C.KISSMON_STATUS_OK {
-		return failure(status, &f)
+	if result.status != C.KISSMON_STATUS_OK {
+		return failure(result)
 	}
 	c.heartbeatMu.Lock()
 	defer c.heartbeatMu.Unlock()
