@@ -10,8 +10,10 @@ package kissmon
 // ends with a table of them side by side (target: p50 <= 300 ns).
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -21,34 +23,58 @@ import (
 
 const p50Target = 300 // ns
 
-var benchUsage = LLMUsage{Model: "gpt-4o-mini", Feature: "jokes", TokensIn: 145, TokensOut: 87,
-	LatencyMs: Ptr(1850.0), Provider: Ptr("openai")}
+// The same call as the core's benchmark (core/benches/client.rs), so the
+// figures compare.
+var benchUsage = LLMUsage{Model: "gpt-4", Feature: "jokes", TokensIn: 145, TokensOut: 87, LatencyMs: Ptr(1850.0)}
 
-// stuckClient returns a client whose monitor accepts and never reads, once
-// its socket is full and its queue folds into aggregates.
+var (
+	stuckOnce    sync.Once
+	stuck        *Client
+	stuckMonitor *testMonitor
+	stuckErr     error
+)
+
+// stuckClient returns the one client whose monitor accepts and never reads,
+// once its socket is full and its queue folds into aggregates. It is shared
+// by every benchmark (filling a socket takes a while) and closed in TestMain.
 func stuckClient(b *testing.B) *Client {
-	m := startTestMonitor(b)
-	m.stopReading()
-	client := newTestClient(b, m.path)
-	quiet, lastSent := 0, ^uint64(0)
-	for deadline := time.Now().Add(10 * time.Second); quiet < 5; {
-		if time.Now().After(deadline) {
-			b.Fatalf("the monitor's socket never filled: %+v", client.Stats())
+	stuckOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "kmbench")
+		if err != nil {
+			stuckErr = err
+			return
 		}
-		for range 5000 {
-			client.LogLLMUsage(benchUsage)
-			client.Heartbeat()
+		if stuckMonitor, stuckErr = monitorAt(dir + "/m.sock"); stuckErr != nil {
+			return
 		}
-		time.Sleep(10 * time.Millisecond)
-		stats := client.Stats()
-		if stats.Connected && stats.Coalesced > 0 && stats.Sent == lastSent {
-			quiet++
-		} else {
-			quiet = 0
+		stuckMonitor.stopReading()
+		if stuck, stuckErr = New("el_serda", WithSocketPath(stuckMonitor.path)); stuckErr != nil {
+			return
 		}
-		lastSent = stats.Sent
+		quiet, lastSent := 0, ^uint64(0)
+		for deadline := time.Now().Add(10 * time.Second); quiet < 5; {
+			if time.Now().After(deadline) {
+				stuckErr = fmt.Errorf("the monitor's socket never filled: %+v", stuck.Stats())
+				return
+			}
+			for range 5000 {
+				stuck.LogLLMUsage(benchUsage)
+				stuck.Heartbeat()
+			}
+			time.Sleep(10 * time.Millisecond)
+			stats := stuck.Stats()
+			if stats.Connected && stats.Coalesced > 0 && stats.Sent == lastSent {
+				quiet++
+			} else {
+				quiet = 0
+			}
+			lastSent = stats.Sent
+		}
+	})
+	if stuckErr != nil {
+		b.Fatal(stuckErr)
 	}
-	return client
+	return stuck
 }
 
 func BenchmarkCgoCall(b *testing.B) {
@@ -89,19 +115,23 @@ func BenchmarkLatency(b *testing.B) {
 		name string
 		call func(*Client)
 	}{
-		{"clock", func(*Client) {}},
+		{"clock", nil},
 		{"cgo_call", func(*Client) { abiV1() }},
 		{"Heartbeat", (*Client).Heartbeat},
 		{"LogLLMUsage", func(c *Client) { c.LogLLMUsage(benchUsage) }},
 	}
 	for _, bench := range calls {
 		b.Run(bench.name, func(b *testing.B) {
-			client := stuckClient(b)
+			var client *Client
+			call := func(*Client) {}
+			if bench.call != nil {
+				client, call = stuckClient(b), bench.call
+			}
 			samples := make([]int32, 0, b.N)
 			b.ResetTimer()
 			for range b.N {
 				started := time.Now()
-				bench.call(client)
+				call(client)
 				samples = append(samples, int32(time.Since(started)))
 			}
 			b.StopTimer()
@@ -122,6 +152,12 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if len(latencies) > 0 {
 		printLatencyTable()
+	}
+	if stuck != nil {
+		fmt.Printf("stuck client after the benchmarks: %+v\n", stuck.Stats())
+		stuck.Close(context.Background())
+		stuckMonitor.down()
+		os.RemoveAll(filepath.Dir(stuckMonitor.path))
 	}
 	os.Exit(code)
 }
