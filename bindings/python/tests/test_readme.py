@@ -39,7 +39,7 @@ def test_readme_examples_type_check(tmp_path: Path) -> None:
     for number, code in enumerate(EXAMPLES):
         (tmp_path / f"example_{number}.py").write_text(code)
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(tmp_path)],
+        [sys.executable, "-m", "mypy", "--strict", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=300,
