@@ -1,6 +1,8 @@
 // Per-call cost of heartbeat() and logLlmUsage() from JS, with a monitor
-// that is stuck (accepts, never reads), absent, and reading, next to a
-// baseline of one bare napi round trip. Prints medians and p99.9.
+// that is stuck (accepts, never reads), absent, and reading (in another
+// process), next to baselines: an empty napi function, a napi-rs class
+// getter (what a class method costs before doing anything), and the timer.
+// Prints medians and p99.9, and the ratios between monitor states.
 //
 //   node bench/calls.js            the figures for the README
 //   node bench/calls.js --quick    a tenth of the calls
@@ -21,6 +23,7 @@ const net = require('node:net')
 const os = require('node:os')
 const path = require('node:path')
 const { MonitorClient } = require('..')
+const native = require('../native.js')
 
 const SIZE = process.argv.includes('--smoke') ? 0.01 : process.argv.includes('--quick') ? 0.1 : 1
 const BATCH = 100
@@ -111,7 +114,8 @@ async function main() {
     results.push(...(await scenario('absent', path.join(dir, 'absent.sock'), async () => null)).rows)
     results.push(...(await scenario('reading', path.join(dir, 'reading.sock'), readingMonitor)).rows)
     const probe = new MonitorClient('bench', { socketPath: path.join(dir, 'probe.sock') })
-    results.push(['baseline', 'client.pid (napi getter)', measure(() => probe.pid)])
+    results.push(['baseline', 'empty napi function', measure(() => native.defaultHeartbeatIntervalMs())])
+    results.push(['baseline', 'napi-rs class getter', measure(() => probe.pid)])
     results.push(['baseline', 'timer only', measure(() => {})])
     await probe.close(0)
 
@@ -125,7 +129,7 @@ async function main() {
     console.log('\nratios of batch p50:')
     for (const call of ['heartbeat()', 'logLlmUsage()']) {
       const s = find('stuck', call).batchP50
-      console.log(`  ${call.padEnd(14)} stuck/reading ${(s / find('reading', call).batchP50).toFixed(2)}  stuck/absent ${(s / find('absent', call).batchP50).toFixed(2)}  stuck/napi-getter ${(s / find('baseline', 'client.pid (napi getter)').batchP50).toFixed(2)}`)
+      console.log(`  ${call.padEnd(14)} stuck/reading ${(s / find('reading', call).batchP50).toFixed(2)}  stuck/absent ${(s / find('absent', call).batchP50).toFixed(2)}  stuck/empty-napi-function ${(s / find('baseline', 'empty napi function').batchP50).toFixed(2)}`)
     }
     for (const call of ['heartbeat()', 'logLlmUsage()']) {
       const p50 = find('stuck', call).batchP50
