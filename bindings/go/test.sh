@@ -16,6 +16,15 @@ if [ -n "$unformatted" ]; then
   exit 1
 fi
 
+echo "-- the README's example is Example in example_test.go"
+readme_example="$(awk '/<!-- example: example_test.go -->/{grab=1; next} grab && /^```go$/{inside=1; next} inside && /^```$/{exit} inside{print}' README.md)"
+test_example="$(sed -n '/\/\/ README example begins/,/\/\/ README example ends/p' example_test.go | sed '1d;$d;s/^\t//')"
+if [ -z "$readme_example" ] || [ "$readme_example" != "$test_example" ]; then
+  echo "FAIL: the example in bindings/go/README.md differs from Example in example_test.go" >&2
+  diff <(printf '%s\n' "$readme_example") <(printf '%s\n' "$test_example") >&2 || true
+  exit 1
+fi
+
 echo "-- go vet"
 go vet ./...
 
