@@ -42,7 +42,9 @@ class MonitorClient {
 
   constructor(channel, options) {
     this.#native = new native.NativeClient(channel, options)
-    ;({ heartbeat: this.#heartbeat, logLlmUsage: this.#logLlmUsage } = this.#native.hotCalls())
+    const calls = this.#native.hotCalls()
+    this.#heartbeat = calls.heartbeat
+    this.#logLlmUsage = calls.logLlmUsage
     this.#intervalMs = options?.heartbeatIntervalMs ?? native.defaultHeartbeatIntervalMs()
     const ref = new WeakRef(this.#native)
     live.add(ref)
@@ -122,9 +124,7 @@ class MonitorClient {
   }
 
   stats() {
-    const stats = this.#native.stats()
-    stats.lastError ??= null
-    return stats
+    return this.#native.stats()
   }
 
   takeWarnings() {

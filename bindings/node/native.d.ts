@@ -70,5 +70,5 @@ export interface Stats {
   /** Whether the client holds a connection now. */
   connected: boolean
   /** The latest connection or write problem, or null. */
-  lastError?: string
+  lastError: string | null
 }

@@ -3,7 +3,7 @@
 
 use crate::args;
 use crate::errors::{js, Failure, Result};
-use napi::bindgen_prelude::{FunctionCallContext, Object};
+use napi::bindgen_prelude::{Either, FunctionCallContext, Null, Object};
 use napi::{Env, Unknown};
 use napi_derive::napi;
 use std::sync::Arc;
@@ -37,7 +37,7 @@ pub struct Stats {
     /// Whether the client holds a connection now.
     pub connected: bool,
     /// The latest connection or write problem, or null.
-    pub last_error: Option<String>,
+    pub last_error: Either<String, Null>,
 }
 
 fn count(value: u64) -> i64 {
@@ -181,7 +181,7 @@ impl NativeClient {
             coalesced: count(stats.coalesced),
             reconnects: count(stats.reconnects),
             connected: stats.connected,
-            last_error: stats.last_error,
+            last_error: stats.last_error.map_or(Either::B(Null), Either::A),
         }
     }
 

@@ -11,7 +11,7 @@ const { Monitor, tempSocket } = require('./support/monitor.js')
 const CALLS = 30_000
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 /** Far above any call's cost; a call that waited on the socket would take seconds. */
-const NEVER_BLOCKS_MS = 100
+const NEVER_BLOCKS_MS = 1000
 
 test('a stuck monitor: fast calls, a free event loop, and no token lost', async (t) => {
   const { socket, remove } = tempSocket()
@@ -52,7 +52,7 @@ test('a stuck monitor: fast calls, a free event loop, and no token lost', async 
     const delivered = await client.flush(300)
     clearInterval(ticker)
     assert.equal(delivered, false, 'nothing more can be written to a monitor that does not read')
-    assert.ok(ticks >= 10, `the event loop ran ${ticks} 10 ms ticks during a 300 ms flush`)
+    assert.ok(ticks >= 5, `the event loop ran ${ticks} 10 ms ticks during a 300 ms flush`)
 
     monitor.resumeReading()
     assert.equal(await client.flush(5000), true, JSON.stringify(client.stats()))
