@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -402,4 +403,32 @@ func TestSigpipeChild(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	client.Close(ctx)
+}
+
+// A Client nobody closes is freed once unreachable: freeing never blocks, and
+// the library's sender still unregisters it in the background.
+func TestAnUnreachableClientIsFreed(t *testing.T) {
+	m := startTestMonitor(t)
+	func() {
+		client, err := New("el_serda", WithSocketPath(m.path), WithPID(4242))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := client.Register(map[string]bool{"llm": true}); err != nil {
+			t.Fatal(err)
+		}
+		flush(t, client)
+	}()
+	unregistered := func() bool {
+		runtime.GC()
+		for _, line := range m.allLines() {
+			if strings.Contains(line, `"type":"unregister"`) && strings.Contains(line, `"reason":"drop"`) {
+				return true
+			}
+		}
+		return false
+	}
+	if err := waitFor(5*time.Second, unregistered); err != nil {
+		t.Fatalf("no unregister from the dropped client: %q", m.allLines())
+	}
 }
