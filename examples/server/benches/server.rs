@@ -82,6 +82,34 @@ fn cpu_seconds(pid: u32) -> f64 {
     ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
 }
 
+/// CPU seconds of each thread of a process, summed by thread name.
+fn thread_cpu(pid: u32) -> std::collections::BTreeMap<String, f64> {
+    let mut by_name = std::collections::BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return by_name };
+    for task in tasks.flatten() {
+        let Ok(text) = std::fs::read_to_string(task.path().join("stat")) else { continue };
+        let (Some(open), Some(close)) = (text.find('('), text.rfind(')')) else { continue };
+        let name = text[open + 1..close].to_owned();
+        let fields: Vec<&str> = text[close + 1..].split_whitespace().collect();
+        let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+        // SAFETY: sysconf has no preconditions.
+        *by_name.entry(name).or_insert(0.0) += ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    }
+    by_name
+}
+
+/// CPU seconds per thread name spent between two `thread_cpu` readings.
+fn cpu_between(
+    before: &std::collections::BTreeMap<String, f64>,
+    after: &std::collections::BTreeMap<String, f64>,
+) -> std::collections::BTreeMap<String, f64> {
+    after.iter().map(|(name, t)| (name.clone(), t - before.get(name).copied().unwrap_or(0.0))).collect()
+}
+
+fn show_cpu(spent: &std::collections::BTreeMap<String, f64>) -> String {
+    spent.iter().filter(|(_, t)| **t >= 0.01).map(|(name, t)| format!("{name} {t:.2} s")).collect::<Vec<_>>().join(", ")
+}
+
 fn status_kib(pid: u32, key: &str) -> u64 {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let line = text.lines().find(|l| l.starts_with(key)).unwrap();
@@ -173,6 +201,7 @@ fn heartbeats() -> Vec<Figure> {
     monitor.wait_counter("lines_register", connections as i64);
     let before = monitor.counter("lines_heartbeat");
     let cpu_before = cpu_seconds(monitor.pid());
+    let threads_before = thread_cpu(monitor.pid());
 
     // Register latency while the server is under this load, measured on the side.
     let loaded = Arc::new(AtomicBool::new(true));
@@ -198,6 +227,7 @@ fn heartbeats() -> Vec<Figure> {
     let elapsed = started.elapsed();
     loaded.store(false, Ordering::Relaxed);
     let cpu = cpu_seconds(monitor.pid()) - cpu_before;
+    let threads = cpu_between(&threads_before, &thread_cpu(monitor.pid()));
     let latencies = side.join().unwrap();
     let rate = total as f64 / elapsed.as_secs_f64();
     println!(
@@ -208,6 +238,12 @@ fn heartbeats() -> Vec<Figure> {
         cpu,
         cpu * 1e6 / total as f64,
         cpu / elapsed.as_secs_f64()
+    );
+    println!("  server cpu by thread: {}", show_cpu(&threads));
+    println!(
+        "  => with 2 idle cores the server's {:.2} us of cpu per line would carry about {:.0} lines/s",
+        cpu * 1e6 / total as f64,
+        2.0 * total as f64 / cpu
     );
     println!("  ratio kissmon-server / null reader:  {:.2}", rate / null_rate);
     let rss = status_kib(monitor.pid(), "VmHWM:");
@@ -340,6 +376,7 @@ fn llm_usage() -> Figure {
     let monitor = start_monitor(&dir);
     let conns: Vec<UnixStream> = (0..connections).map(|_| UnixStream::connect(&monitor.socket).unwrap()).collect();
     let cpu_before = cpu_seconds(monitor.pid());
+    let threads_before = thread_cpu(monitor.pid());
     let started = Instant::now();
     let generated = generate(conns, Arc::new(buffers), rounds);
     while monitor.counter("usage_calls_written") < total {
@@ -347,6 +384,7 @@ fn llm_usage() -> Figure {
     }
     let elapsed = started.elapsed();
     let cpu = cpu_seconds(monitor.pid()) - cpu_before;
+    let threads = cpu_between(&threads_before, &thread_cpu(monitor.pid()));
     let written = monitor.counter("usage_rows_written");
     let (rows, calls): (i64, i64) = monitor
         .conn()
@@ -364,6 +402,13 @@ fn llm_usage() -> Figure {
         generated.as_secs_f64(),
         cpu,
         cpu / elapsed.as_secs_f64()
+    );
+    let writer = threads.get("kissmon-writer").copied().unwrap_or(f64::NAN);
+    println!("  server cpu by thread: {}", show_cpu(&threads));
+    println!(
+        "  => the writer thread stored {:.0} rows per cpu-second ({:.1} us/row): with a core of its own it would store that many rows/s",
+        rows as f64 / writer,
+        writer * 1e6 / rows as f64
     );
     Figure {
         what: "llm_usage rows/s reaching SQLite".into(),

@@ -13,18 +13,20 @@ use crate::counters::{Counter, Counters, Tally};
 use crate::state::{Accepted, Batch, Peer};
 use crate::store::{Store, UsageRow};
 use kissmon::{DecodeError, Message, MAX_LINE_BYTES};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream as StdUnixStream;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, watch};
 
-/// Bytes read in one go; a connection holds no buffer while idle.
-const READ_CHUNK: usize = 64 * 1024;
+/// Bytes read in one go, and per turn: a busy connection then lets the others
+/// run. A connection holds no buffer while idle.
+const READ_CHUNK: usize = 16 * 1024;
 /// The longest partial line kept: the limit plus a trailing `\r`.
 const MAX_PARTIAL_LINE: usize = MAX_LINE_BYTES + 1;
-/// Reads (of up to `READ_CHUNK`) a connection makes before it lets others run;
-/// at a stop, what a connection may still read.
-const READS_PER_TURN: usize = 4;
+/// Reads a connection may still make when the monitor stops.
+const READS_AT_STOP: usize = 16;
 /// Messages gathered before a busy reader hands them on.
 const BATCH_MESSAGES: usize = 4096;
 /// How long a reader waits for room in the state worker's queue before it sheds a batch.
@@ -53,19 +55,25 @@ impl Ingest {
     }
 }
 
-/// Accepts connections until `stop`, one reader task each.
-pub async fn accept_loop(listener: UnixListener, ingest: Arc<Ingest>, mut stop: watch::Receiver<bool>) {
+/// Accepts connections until `stop`. The accept loop runs on the control
+/// thread; each reader task runs on `readers`, the multi-thread runtime.
+pub async fn accept_loop(
+    listener: UnixListener,
+    ingest: Arc<Ingest>,
+    mut stop: watch::Receiver<bool>,
+    readers: tokio::runtime::Handle,
+) {
     let errors = RateLimit::default();
     loop {
         let accepted = tokio::select! {
             _ = stop.changed() => break,
             accepted = listener.accept() => accepted,
         };
-        match accepted {
-            Ok((stream, _)) => {
+        match accepted.and_then(|(stream, _)| stream.into_std()) {
+            Ok(stream) => {
                 ingest.counters.add(Counter::connections_accepted, 1);
                 ingest.counters.add(Counter::connections_open, 1);
-                tokio::spawn(read_connection(stream, Arc::clone(&ingest), stop.clone()));
+                readers.spawn(read_connection(stream, Arc::clone(&ingest), stop.clone()));
             }
             Err(err) => {
                 if let Some(suppressed) = errors.allow() {
@@ -80,7 +88,19 @@ pub async fn accept_loop(listener: UnixListener, ingest: Arc<Ingest>, mut stop: 
 
 /// One connection: reads until the peer closes or the monitor stops. At a
 /// stop it reads what the socket already holds, then closes.
-async fn read_connection(stream: UnixStream, ingest: Arc<Ingest>, mut stop: watch::Receiver<bool>) {
+async fn read_connection(stream: StdUnixStream, ingest: Arc<Ingest>, mut stop: watch::Receiver<bool>) {
+    read_lines(stream, &ingest, &mut stop).await;
+    ingest.counters.sub(Counter::connections_open, 1);
+}
+
+async fn read_lines(stream: StdUnixStream, ingest: &Ingest, stop: &mut watch::Receiver<bool>) {
+    let stream = match UnixStream::from_std(stream) {
+        Ok(stream) => stream,
+        Err(err) => {
+            tracing::warn!("cannot register a connection: {err}");
+            return;
+        }
+    };
     let peer = match stream.peer_cred() {
         Ok(cred) => Peer {
             pid: cred.pid().and_then(|pid| u32::try_from(pid).ok()).filter(|&pid| pid > 0),
@@ -90,6 +110,16 @@ async fn read_connection(stream: UnixStream, ingest: Arc<Ingest>, mut stop: watc
     };
     let mut lines = LineBuffer::default();
     let mut out = Outgoing::new(peer);
+    // What the client wrote right after connecting (usually its register) is
+    // read now, before the connection waits its turn for a readiness event.
+    match lines.read_now(&stream) {
+        Ok(Some(0)) | Err(_) => return out.finish(&mut lines, ingest).await,
+        Ok(Some(_)) => {
+            out.take_from(&mut lines, ingest);
+            out.hand_on(ingest).await;
+        }
+        Ok(None) => {}
+    }
     let mut stopping = *stop.borrow();
     loop {
         if !stopping {
@@ -98,11 +128,11 @@ async fn read_connection(stream: UnixStream, ingest: Arc<Ingest>, mut stop: watc
                 _ = stop.changed() => stopping = true,
             }
         }
+        // One read per turn (or a bounded few at a stop), so that busy
+        // connections take turns with quiet ones.
         let mut closed = false;
         let mut more = false;
-        // Read what is there now, a bounded amount per turn so that busy
-        // connections take turns with quiet ones.
-        for _ in 0..READS_PER_TURN {
+        for _ in 0..if stopping { READS_AT_STOP } else { 1 } {
             match lines.read_from(&stream) {
                 Ok(Some(0)) | Err(_) => {
                     closed = true;
@@ -111,12 +141,9 @@ async fn read_connection(stream: UnixStream, ingest: Arc<Ingest>, mut stop: watc
                 }
                 Ok(Some(_)) => {
                     more = true;
-                    out.received = SystemTime::now();
-                    if lines.take_lines(|line| out.ingest(line, &ingest)) {
-                        out.tally.add(Counter::bad_line_too_long, 1);
-                    }
+                    out.take_from(&mut lines, ingest);
                     if out.messages.len() + out.usage.len() >= BATCH_MESSAGES {
-                        out.hand_on(&ingest).await;
+                        out.hand_on(ingest).await;
                     }
                 }
                 Ok(None) => {
@@ -126,14 +153,11 @@ async fn read_connection(stream: UnixStream, ingest: Arc<Ingest>, mut stop: watc
             }
         }
         if closed {
-            // A peer may end its last line with EOF instead of "\n" (one line per connection).
-            if let Some(line) = lines.unterminated() {
-                out.ingest(&line, &ingest);
-            }
+            return out.finish(&mut lines, ingest).await;
         }
-        out.hand_on(&ingest).await;
-        if closed || stopping {
-            break;
+        out.hand_on(ingest).await;
+        if stopping {
+            return;
         }
         if more {
             tokio::task::yield_now().await;
@@ -141,7 +165,6 @@ async fn read_connection(stream: UnixStream, ingest: Arc<Ingest>, mut stop: watc
             lines.release_if_empty();
         }
     }
-    ingest.counters.sub(Counter::connections_open, 1);
 }
 
 /// Bytes read but not yet split into lines.
@@ -155,16 +178,41 @@ struct LineBuffer {
 }
 
 impl LineBuffer {
-    /// `Some(n)` bytes read (0 at EOF), or `None` when nothing is there now.
-    fn read_from(&mut self, stream: &UnixStream) -> std::io::Result<Option<usize>> {
+    fn make_room(&mut self) {
         if self.buf.capacity() - self.buf.len() < READ_CHUNK / 4 {
             self.buf.reserve_exact(READ_CHUNK);
         }
+    }
+
+    /// `Some(n)` bytes read (0 at EOF), or `None` when nothing is there now.
+    fn read_from(&mut self, stream: &UnixStream) -> std::io::Result<Option<usize>> {
+        self.make_room();
         match stream.try_read_buf(&mut self.buf) {
             Ok(n) => Ok(Some(n)),
             Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => Ok(None),
             Err(err) => Err(err),
         }
+    }
+
+    /// The same, straight from the socket, without waiting for tokio to have
+    /// seen it readable.
+    fn read_now(&mut self, stream: &UnixStream) -> std::io::Result<Option<usize>> {
+        self.make_room();
+        let spare = self.buf.spare_capacity_mut();
+        // SAFETY: recv writes at most `spare.len()` bytes into the vector's spare capacity.
+        let n = unsafe {
+            libc::recv(stream.as_raw_fd(), spare.as_mut_ptr().cast(), spare.len().min(READ_CHUNK), libc::MSG_DONTWAIT)
+        };
+        if n < 0 {
+            let err = std::io::Error::last_os_error();
+            return match err.kind() {
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted => Ok(None),
+                _ => Err(err),
+            };
+        }
+        // SAFETY: the kernel initialised the first `n` bytes of the spare capacity.
+        unsafe { self.buf.set_len(self.buf.len() + n as usize) };
+        Ok(Some(n as usize))
     }
 
     /// Hands every complete line (without its `\n`) to `line`. Returns true
@@ -229,6 +277,22 @@ struct Outgoing {
 impl Outgoing {
     fn new(peer: Peer) -> Outgoing {
         Outgoing { peer, received: SystemTime::now(), messages: Vec::new(), usage: Vec::new(), tally: Tally::default() }
+    }
+
+    /// Decodes every complete line `lines` holds.
+    fn take_from(&mut self, lines: &mut LineBuffer, ingest: &Ingest) {
+        self.received = SystemTime::now();
+        if lines.take_lines(|line| self.ingest(line, ingest)) {
+            self.tally.add(Counter::bad_line_too_long, 1);
+        }
+    }
+
+    /// At EOF: a peer may end its last line with EOF instead of "\n" (one line per connection).
+    async fn finish(&mut self, lines: &mut LineBuffer, ingest: &Ingest) {
+        if let Some(line) = lines.unterminated() {
+            self.ingest(&line, ingest);
+        }
+        self.hand_on(ingest).await;
     }
 
     fn ingest(&mut self, line: &[u8], ingest: &Ingest) {

@@ -100,6 +100,9 @@ struct ServeArgs {
     /// llm_usage rows that may wait for the writer before further ones fold into aggregates.
     #[arg(long, default_value_t = 200_000)]
     max_pending_usage: usize,
+    /// Distinct llm_usage aggregates allowed while rows fold; past this, calls are shed and counted.
+    #[arg(long, default_value_t = 10_000)]
+    max_usage_aggregates: usize,
     /// Log filter (tracing syntax); RUST_LOG overrides it.
     #[arg(long, default_value = "info")]
     log: String,
@@ -117,6 +120,7 @@ impl ServeArgs {
         config.status_flush_every = self.status_flush_every;
         config.reject_peer_mismatch = self.reject_peer_mismatch;
         config.max_pending_usage = self.max_pending_usage;
+        config.max_usage_aggregates = self.max_usage_aggregates;
         config
     }
 }

@@ -54,6 +54,10 @@ impl Server {
     /// Serves until `shutdown` completes, then stops in order: no more
     /// accepts, socket file removed, each reader takes what its socket holds,
     /// watched bots marked `unknown` (monitor_stopped), storage flushed.
+    ///
+    /// Readers run on the calling runtime. The accept loop and the state
+    /// worker run on a control thread of their own, so that neither waits for
+    /// a turn behind thousands of busy readers.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<()> {
         let Server { config, listener, socket_id, conn, counters } = self;
         let previous = store::load_live_bots(&conn)?;
@@ -70,14 +74,30 @@ impl Server {
             tracing::info!("{} bots from the previous run are watched until they report again", previous.len());
         }
         let state = StateWorker::new(Arc::clone(&config), previous, store.clone(), Arc::clone(&counters), prober);
-        let state_task = tokio::spawn(state.run(state_rx, findings_rx));
-
-        listener.set_nonblocking(true).context(|| "cannot make the listener non-blocking".into())?;
-        let listener =
-            tokio::net::UnixListener::from_std(listener).context(|| "cannot register the listener".into())?;
         let ingest = Arc::new(Ingest::new(Arc::clone(&counters), store.clone(), state_tx, config.reject_peer_mismatch));
         let (stop_tx, stop_rx) = watch::channel(false);
-        let accept = tokio::spawn(ingest::accept_loop(listener, ingest, stop_rx));
+        listener.set_nonblocking(true).context(|| "cannot make the listener non-blocking".into())?;
+        let readers = tokio::runtime::Handle::current();
+        let socket_path = config.socket_path.clone();
+        let control = std::thread::Builder::new()
+            .name("kissmon-control".into())
+            .spawn(move || -> Result<()> {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .context(|| "cannot start the control runtime".into())?;
+                runtime.block_on(async move {
+                    let listener = tokio::net::UnixListener::from_std(listener)
+                        .context(|| "cannot register the listener".into())?;
+                    let state_task = tokio::spawn(state.run(state_rx, findings_rx));
+                    ingest::accept_loop(listener, ingest, stop_rx, readers).await;
+                    remove_own_socket(&socket_path, socket_id);
+                    // The state worker ends once every reader has handed on its last lines.
+                    let _ = state_task.await;
+                    Ok(())
+                })
+            })
+            .context(|| "cannot start the control thread".into())?;
         tracing::info!(
             "kissmon-server listening on {} (mode {:o}), database {}",
             config.socket_path.display(),
@@ -88,17 +108,15 @@ impl Server {
         shutdown.await;
         tracing::info!("stopping: flushing storage and removing {}", config.socket_path.display());
         let _ = stop_tx.send(true);
-        let _ = accept.await;
-        remove_own_socket(&config.socket_path, socket_id);
-        // The state worker ends once every reader has handed on its last lines.
-        let _ = state_task.await;
-        store.push_meta("monitor_stopped_at", iso(SystemTime::now()));
         tokio::task::spawn_blocking(move || {
+            let served = control.join().map_err(|_| Error::new("the control thread panicked"))?;
+            store.push_meta("monitor_stopped_at", iso(SystemTime::now()));
             store.close();
             let _ = prober_thread.join();
+            served
         })
         .await
-        .context(|| "the storage writer failed while stopping".into())?;
+        .context(|| "stopping failed".into())??;
         tracing::info!("stopped");
         Ok(())
     }

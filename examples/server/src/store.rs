@@ -471,10 +471,52 @@ ON CONFLICT(channel) DO UPDATE SET pid = excluded.pid, status = excluded.status,
     peer_mismatch = excluded.peer_mismatch, peer_pid = excluded.peer_pid, peer_uid = excluded.peer_uid,
     proc_start = excluded.proc_start";
 
-const INSERT_USAGE: &str = "
-INSERT INTO llm_usage (ts, channel, model, feature, tokens_in, tokens_out, latency_ms, pid, instance, provider,
-    cache_read_tokens, reasoning_tokens, cost_usd, ok, count, peer_mismatch)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+/// llm_usage rows bound into one INSERT statement (16 parameters each).
+const USAGE_ROWS_PER_INSERT: usize = 64;
+
+fn insert_usage(rows: usize) -> String {
+    let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; rows].join(", ");
+    format!(
+        "INSERT INTO llm_usage (ts, channel, model, feature, tokens_in, tokens_out, latency_ms, pid, instance, \
+         provider, cache_read_tokens, reasoning_tokens, cost_usd, ok, count, peer_mismatch) VALUES {values}"
+    )
+}
+
+static INSERT_USAGE_ONE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| insert_usage(1));
+static INSERT_USAGE_MANY: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| insert_usage(USAGE_ROWS_PER_INSERT));
+
+/// Binds one row's 16 values from parameter `index` on.
+fn bind_usage(
+    statement: &mut rusqlite::CachedStatement<'_>,
+    index: &mut usize,
+    row: &UsageRow,
+) -> rusqlite::Result<()> {
+    let ts = iso_from_unix(row.ts);
+    let values: [&dyn rusqlite::ToSql; 16] = [
+        &ts,
+        &row.channel,
+        &row.model,
+        &row.feature,
+        &int(row.tokens_in),
+        &int(row.tokens_out),
+        &row.latency_ms,
+        &row.pid,
+        &row.instance,
+        &row.provider,
+        &row.cache_read_tokens.map(int),
+        &row.reasoning_tokens.map(int),
+        &row.cost_usd,
+        &row.ok,
+        &int(row.count),
+        &row.peer_mismatch,
+    ];
+    for value in values {
+        statement.raw_bind_parameter(*index, value)?;
+        *index += 1;
+    }
+    Ok(())
+}
 
 /// SQLite integers are signed; token sums saturate at i64::MAX.
 fn int(value: u64) -> i64 {
@@ -483,31 +525,28 @@ fn int(value: u64) -> i64 {
 
 fn write_batch(conn: &mut Connection, batch: Batch, counters: &Counters) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
-    let mut usage_calls = 0u64;
+    let usage_calls: u64;
     let usage_rows = batch.usage.len() + batch.aggregates.len();
     {
-        let mut insert = tx.prepare_cached(INSERT_USAGE)?;
         let aggregates = batch.aggregates.into_values().map(Aggregate::into_row);
-        for row in batch.usage.into_iter().chain(aggregates) {
-            usage_calls += row.count;
-            insert.execute(params![
-                iso_from_unix(row.ts),
-                row.channel,
-                row.model,
-                row.feature,
-                int(row.tokens_in),
-                int(row.tokens_out),
-                row.latency_ms,
-                row.pid,
-                row.instance,
-                row.provider,
-                row.cache_read_tokens.map(int),
-                row.reasoning_tokens.map(int),
-                row.cost_usd,
-                row.ok,
-                int(row.count),
-                row.peer_mismatch,
-            ])?;
+        let rows: Vec<UsageRow> = batch.usage.into_iter().chain(aggregates).collect();
+        usage_calls = rows.iter().map(|row| row.count).sum();
+        // Many rows per statement: SQLite's per-statement work (AUTOINCREMENT's
+        // sqlite_sequence lookup and update among it) is paid once per chunk.
+        let mut chunks = rows.chunks_exact(USAGE_ROWS_PER_INSERT);
+        let mut insert_many = tx.prepare_cached(&INSERT_USAGE_MANY)?;
+        for chunk in &mut chunks {
+            let mut index = 1;
+            for row in chunk {
+                bind_usage(&mut insert_many, &mut index, row)?;
+            }
+            insert_many.raw_execute()?;
+        }
+        let mut insert_one = tx.prepare_cached(&INSERT_USAGE_ONE)?;
+        for row in chunks.remainder() {
+            let mut index = 1;
+            bind_usage(&mut insert_one, &mut index, row)?;
+            insert_one.raw_execute()?;
         }
     }
     let status_rows = batch.status.len();

@@ -206,3 +206,61 @@ fn a_folded_llm_usage_line_is_one_row_and_totals_stay_right() {
     assert_eq!(line["mean_latency_ms"], 200.0);
     assert_eq!(usage["total_calls"], 7);
 }
+
+fn usage_burst(lines: usize, features: &[&str]) -> String {
+    (0..lines)
+        .map(|i| {
+            format!(
+                "{{\"type\":\"llm_usage\",\"channel\":\"burst\",\"model\":\"m\",\"feature\":\"{}\",\"tokens_in\":{},\"tokens_out\":1,\"latency_ms\":{}}}\n",
+                features[i % features.len()],
+                i,
+                i % 2 * 100
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn rows_past_the_pending_bound_fold_into_aggregates_and_totals_stay_right() {
+    let dir = TempDir::new();
+    let monitor = Monitor::start(&dir, &["--max-pending-usage", "1"]);
+    let lines = 2000;
+    send(&mut connect(&monitor.socket), usage_burst(lines, &["a", "b"]).as_bytes());
+    monitor.wait_counter("usage_calls_written", lines as i64);
+    assert!(monitor.counter("usage_folded") > 0, "a burst past a bound of 1 folds");
+    let (rows, calls, tokens_in, tokens_out): (i64, i64, i64, i64) = monitor
+        .conn()
+        .query_row("SELECT COUNT(*), SUM(count), SUM(tokens_in), SUM(tokens_out) FROM llm_usage", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .unwrap();
+    assert!(rows < lines as i64, "{rows} rows");
+    assert_eq!(calls, lines as i64);
+    assert_eq!(tokens_in, (0..lines as i64).sum::<i64>());
+    assert_eq!(tokens_out, lines as i64);
+    assert_eq!(monitor.counter("usage_rows_written"), rows);
+    // Latencies alternate 0 and 100 ms: every row's mean, weighted by count, stays 50 ms.
+    let mean: f64 = monitor
+        .conn()
+        .query_row("SELECT SUM(latency_ms * count) / SUM(count) FROM llm_usage", [], |r| r.get(0))
+        .unwrap();
+    assert!((mean - 50.0).abs() < 1e-9, "{mean}");
+    assert_eq!(monitor.counter("usage_shed"), 0);
+}
+
+#[test]
+fn calls_past_every_bound_are_shed_and_counted() {
+    let dir = TempDir::new();
+    let monitor = Monitor::start(&dir, &["--max-pending-usage", "1", "--max-usage-aggregates", "1"]);
+    let lines = 2000;
+    send(&mut connect(&monitor.socket), usage_burst(lines, &["a", "b", "c"]).as_bytes());
+    monitor.wait_counter("lines_llm_usage", lines as i64);
+    wait_for("every call stored or shed", Duration::from_secs(15), || {
+        monitor.counter("usage_calls_written") + monitor.counter("usage_shed") == lines as i64
+    });
+    assert!(monitor.counter("usage_shed") > 0, "one aggregate allowed, three features");
+    let calls: i64 = monitor.conn().query_row("SELECT SUM(count) FROM llm_usage", [], |r| r.get(0)).unwrap();
+    assert_eq!(calls, monitor.counter("usage_calls_written"));
+    let status = cli(&["status", "--db", dir.db().to_str().unwrap()]);
+    assert!(stdout(&status).contains("llm calls shed"), "{}", stdout(&status));
+}
