@@ -28,13 +28,15 @@ pub fn decode_line(line: &[u8]) -> Result<Message, DecodeError> {
         DecodeError::new(ErrorClass::InvalidUtf8, format!("invalid UTF-8 at byte {}", err.valid_up_to()))
     })?;
     let object = parse_object(text)?;
-    let kind = match object.get("type")? {
-        None => return Err(DecodeError::field(ErrorClass::MissingField, "type", "is required")),
-        Some(raw) => match serde_json::from_str::<Cow<str>>(raw.get()) {
-            Ok(kind) => kind,
-            Err(_) => return Err(invalid("type", format!("must be a string, got {}", shown(raw)))),
-        },
-    };
+    let kind: Cow<str> = object.opt("type", "a string")?.ok_or_else(|| object.absent_or_null("type"))?;
+    // A monitor does not judge the fields of a type it does not know.
+    if !matches!(kind.as_ref(), "register" | "heartbeat" | "unregister" | "llm_usage") {
+        return Err(DecodeError::field(
+            ErrorClass::UnknownType,
+            "type",
+            format!("{:?} is not a message type of protocol v{PROTOCOL_VERSION}", truncate(&kind)),
+        ));
+    }
     let envelope = Envelope {
         v: object.opt_u64("v", validate::version)?.map(|v| v as u32),
         ts: object.opt_f64("ts", validate::non_negative)?,
@@ -45,7 +47,7 @@ pub fn decode_line(line: &[u8]) -> Result<Message, DecodeError> {
             channel: object.req_str("channel", validate::channel)?,
             pid: object.req_pid()?,
             features: object.features()?,
-            heartbeat_interval_s: object.opt_f64("heartbeat_interval_s", validate::positive)?,
+            heartbeat_interval_s: object.opt_f64("heartbeat_interval_s", validate::heartbeat_interval)?,
             sdk: object.sdk()?,
             envelope,
         }),
@@ -77,24 +79,23 @@ pub fn decode_line(line: &[u8]) -> Result<Message, DecodeError> {
             count: object.opt_u64("count", validate::count)?,
             envelope,
         }),
-        other => {
-            return Err(DecodeError::field(
-                ErrorClass::UnknownType,
-                "type",
-                format!("{:?} is not a message type of protocol v{PROTOCOL_VERSION}", truncate(other)),
-            ))
-        }
+        _ => unreachable!("checked above"),
     };
     Ok(message)
 }
 
 fn parse_object(text: &str) -> Result<RawObject<'_>, DecodeError> {
     serde_json::from_str::<RawObject>(text).map_err(|err| {
-        if err.is_data() {
-            DecodeError::new(ErrorClass::NotObject, "a line must be a JSON object")
-        } else {
-            DecodeError::new(ErrorClass::InvalidJson, format!("not valid JSON: {err}"))
-        }
+        // serde stops at the first token that is not `{`, so make sure the
+        // rest is JSON before calling the line "not an object".
+        let err = match err.is_data() {
+            true => match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+                Ok(_) => return DecodeError::new(ErrorClass::NotObject, "a line must be a JSON object"),
+                Err(err) => err,
+            },
+            false => err,
+        };
+        DecodeError::new(ErrorClass::InvalidJson, format!("not valid JSON: {err}"))
     })
 }
 
@@ -141,10 +142,15 @@ impl<'a> RawObject<'a> {
     }
 
     fn required<T>(&self, name: &str, value: Option<T>) -> Result<T, DecodeError> {
-        match value {
-            Some(value) => Ok(value),
-            None if self.0.iter().any(|(key, _)| key == name) => Err(invalid(name, "must not be null".into())),
-            None => Err(DecodeError::field(ErrorClass::MissingField, name, "is required")),
+        value.ok_or_else(|| self.absent_or_null(name))
+    }
+
+    /// The error for a required field that `get` found absent or `null`.
+    fn absent_or_null(&self, name: &str) -> DecodeError {
+        if self.0.iter().any(|(key, _)| key == name) {
+            invalid(name, "must not be null".into())
+        } else {
+            DecodeError::field(ErrorClass::MissingField, name, "is required")
         }
     }
 
@@ -192,10 +198,20 @@ impl<'a> RawObject<'a> {
     /// `features` is required on register (legacy monitors index it) but may be `{}`;
     /// `null` or absence is read as no features, as the earlier monitor did.
     fn features(&self) -> Result<BTreeMap<String, bool>, DecodeError> {
-        let features: BTreeMap<String, bool> = self.opt("features", "an object of booleans")?.unwrap_or_default();
-        for name in features.keys() {
-            validate::feature(name)
-                .map_err(|reason| invalid("features", format!("key {:?} {reason}", truncate(name))))?;
+        let Some(raw) = self.get("features")? else { return Ok(BTreeMap::new()) };
+        let wrong = || invalid("features", format!("must be an object of booleans, got {}", shown(raw)));
+        // Parsed as raw pairs, not a map, so that a repeated key is seen.
+        let object: RawObject = serde_json::from_str(raw.get()).map_err(|_| wrong())?;
+        let mut features = BTreeMap::new();
+        for (name, value) in object.0 {
+            let enabled: bool = serde_json::from_str(value.get()).map_err(|_| wrong())?;
+            let name = name.into_owned();
+            validate::feature(&name)
+                .map_err(|reason| invalid("features", format!("key {:?} {reason}", truncate(&name))))?;
+            if features.contains_key(&name) {
+                return Err(invalid("features", format!("key {:?} appears more than once", truncate(&name))));
+            }
+            features.insert(name, enabled);
         }
         Ok(features)
     }

@@ -14,8 +14,9 @@ mod validate;
 pub mod wire;
 
 pub use client::{
-    LlmUsage, MonitorClient, MonitorClientBuilder, Stats, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_MAX_AGGREGATES,
-    DEFAULT_QUEUE_CAPACITY, DROP_GRACE, WRITE_STALL_TIMEOUT,
+    LlmUsage, MonitorClient, MonitorClientBuilder, Stats, DEFAULT_CLOSE_TIMEOUT, DEFAULT_FLUSH_TIMEOUT,
+    DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_MAX_AGGREGATES, DEFAULT_QUEUE_CAPACITY, DROP_GRACE, EXIT_FLUSH_BUDGET,
+    WRITE_STALL_TIMEOUT,
 };
 pub use decode::decode_line;
 pub use encode::{encode_line, encode_line_into};

@@ -78,11 +78,13 @@ pub(crate) fn non_negative(value: f64) -> Rule {
     }
 }
 
-pub(crate) fn positive(value: f64) -> Rule {
-    if value.is_finite() && value > 0.0 {
+/// Heartbeat intervals: more than 0 and at most a day, so that every
+/// language's timer can hold them and a monitor's threshold stays meaningful.
+pub(crate) fn heartbeat_interval(seconds: f64) -> Rule {
+    if seconds.is_finite() && seconds > 0.0 && seconds <= MAX_HEARTBEAT_INTERVAL_S {
         Ok(())
     } else {
-        Err(format!("must be a finite number > 0, got {value}"))
+        Err(format!("must be a number of seconds in (0, {MAX_HEARTBEAT_INTERVAL_S}], got {seconds}"))
     }
 }
 

@@ -20,6 +20,8 @@ pub const MAX_PROVIDER_BYTES: usize = 64;
 pub const MAX_INSTANCE_BYTES: usize = 64;
 /// Free-text fields (`reason`, `sdk.lang`, `sdk.version`) are at most 256 bytes.
 pub const MAX_TEXT_BYTES: usize = 256;
+/// Longest heartbeat interval a client may announce: one day.
+pub const MAX_HEARTBEAT_INTERVAL_S: f64 = 86_400.0;
 /// Largest pid: 2^31 - 1.
 pub const MAX_PID: u32 = i32::MAX as u32;
 /// Largest token count, and largest `count`: 2^53, the integers every JSON reader keeps exact.

@@ -31,6 +31,18 @@ pub const DEFAULT_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(30);
 pub const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a dropped client's sender keeps trying to deliver what was queued.
 pub const DROP_GRACE: Duration = Duration::from_secs(2);
+/// The timeout bindings give `flush` when the caller names none.
+pub const DEFAULT_FLUSH_TIMEOUT: Duration = Duration::from_secs(1);
+/// The timeout bindings give `close` when the caller names none.
+pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// What a binding's process-exit hook may spend flushing all its clients together.
+pub const EXIT_FLUSH_BUDGET: Duration = Duration::from_millis(200);
+
+/// `now + timeout`, where a timeout too large for the clock means "far away".
+fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout).unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
+}
 
 /// Counters and state of one client, from [`MonitorClient::stats`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -134,7 +146,7 @@ impl MonitorClientBuilder {
         if self.queue_capacity == 0 {
             return Err(Error::invalid("queue_capacity", "must be at least 1, got 0"));
         }
-        check("heartbeat_interval", validate::positive(self.heartbeat_interval.as_secs_f64()))?;
+        check("heartbeat_interval", validate::heartbeat_interval(self.heartbeat_interval.as_secs_f64()))?;
         check("sdk", validate::free_text(&self.sdk.lang).and_then(|_| validate::free_text(&self.sdk.version)))?;
         let config = Arc::new(Config {
             channel: self.channel,
@@ -192,6 +204,8 @@ struct State {
     sender_stopped: bool,
     /// What the first `close` to finish returned.
     close_result: Option<bool>,
+    /// `close` counted the sender's unwritten lines as dropped already.
+    abandoned: bool,
     warnings: VecDeque<String>,
     sent: u64,
     dropped: u64,
@@ -261,6 +275,7 @@ impl Inner {
                 stop_at: None,
                 sender_stopped: false,
                 close_result: None,
+                abandoned: false,
                 warnings: VecDeque::new(),
                 sent: 0,
                 dropped: 0,
@@ -548,7 +563,7 @@ impl MonitorClient {
     /// registration if it changes. For bindings that run the timer themselves;
     /// [`start_heartbeat`](Self::start_heartbeat) does this too.
     pub fn announce_heartbeat_interval(&self, interval: Duration) -> Result<()> {
-        validate::positive(interval.as_secs_f64()).map_err(|reason| Error::invalid("interval", reason))?;
+        validate::heartbeat_interval(interval.as_secs_f64()).map_err(|reason| Error::invalid("interval", reason))?;
         let inner = self.inner();
         let mut state = inner.lock();
         if state.announced_interval == interval {
@@ -596,7 +611,7 @@ impl MonitorClient {
     /// returns whether they were. Tries to connect at once if disconnected.
     pub fn flush(&self, timeout: Duration) -> bool {
         let inner = self.inner();
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline_after(timeout);
         let state = inner.lock();
         inner.wait_delivered(state, deadline).1
     }
@@ -606,7 +621,7 @@ impl MonitorClient {
     /// calls return at once. Calls after `close` are ignored and counted as dropped.
     pub fn close(&self, timeout: Duration) -> bool {
         let inner = self.inner();
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline_after(timeout);
         // A sliver of the timeout is kept to see the sender stop, so that
         // `stats()` is final when close returns.
         let stop_margin = (timeout / 10).min(Duration::from_millis(20));
@@ -633,6 +648,14 @@ impl MonitorClient {
                 break;
             }
             state = inner.progress.wait_timeout(state, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
+        }
+        if !state.sender_stopped {
+            // The sender was not scheduled in time (a loaded machine): count
+            // what it will not write here, so `stats()` is final now.
+            state.dropped += state.pending.lines() + state.in_flight;
+            state.pending = Pending::default();
+            state.in_flight = 0;
+            state.abandoned = true;
         }
         clean
     }

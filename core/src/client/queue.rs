@@ -5,6 +5,7 @@
 //! Everything here runs under the client's mutex and does no I/O.
 
 use super::LlmUsage;
+use crate::wire::MAX_TOKENS;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -38,19 +39,31 @@ impl Aggregate {
         }
     }
 
-    fn matches(&self, usage: &LlmUsage) -> bool {
+    /// Whether `usage` has this aggregate's key and fits in it: a folded
+    /// line must stay within the protocol's limits, or every monitor would
+    /// refuse it and all its calls with it.
+    fn takes(&self, usage: &LlmUsage) -> bool {
         let first = &self.first;
-        first.model == usage.model
+        let same_key = first.model == usage.model
             && first.feature == usage.feature
             && first.provider == usage.provider
-            && first.ok == usage.ok
+            && first.ok == usage.ok;
+        let fits = |a: u64, b: u64| a.checked_add(b).is_some_and(|sum| sum <= MAX_TOKENS);
+        let fits_opt = |a: Option<u64>, b: Option<u64>| fits(a.unwrap_or(0), b.unwrap_or(0));
+        same_key
+            && fits(self.count, 1)
+            && fits(first.tokens_in, usage.tokens_in)
+            && fits(first.tokens_out, usage.tokens_out)
+            && fits_opt(first.cache_read_tokens, usage.cache_read_tokens)
+            && fits_opt(first.reasoning_tokens, usage.reasoning_tokens)
+            && (first.cost_usd.unwrap_or(0.0) + usage.cost_usd.unwrap_or(0.0)).is_finite()
     }
 
     fn fold(&mut self, pending: PendingUsage) {
         let (sum, add) = (&mut self.first, &pending.usage);
-        // Token counts saturate rather than wrap; 2^64 tokens is not a real bill.
-        sum.tokens_in = sum.tokens_in.saturating_add(add.tokens_in);
-        sum.tokens_out = sum.tokens_out.saturating_add(add.tokens_out);
+        // `takes` checked that every sum stays within the protocol's limits.
+        sum.tokens_in += add.tokens_in;
+        sum.tokens_out += add.tokens_out;
         sum.cache_read_tokens = add_opt(sum.cache_read_tokens, add.cache_read_tokens);
         sum.reasoning_tokens = add_opt(sum.reasoning_tokens, add.reasoning_tokens);
         sum.cost_usd = match (sum.cost_usd, add.cost_usd) {
@@ -76,7 +89,7 @@ impl Aggregate {
 fn add_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
     match (a, b) {
         (None, None) => None,
-        (a, b) => Some(a.unwrap_or(0).saturating_add(b.unwrap_or(0))),
+        (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
     }
 }
 
@@ -150,7 +163,7 @@ impl Pending {
             self.usage.push_back(pending);
             return Outcome::Queued;
         }
-        if let Some(aggregate) = self.aggregates.iter_mut().find(|a| a.matches(&pending.usage)) {
+        if let Some(aggregate) = self.aggregates.iter_mut().find(|a| a.takes(&pending.usage)) {
             aggregate.fold(pending);
             return Outcome::Coalesced;
         }

@@ -240,9 +240,16 @@ impl Sender {
     fn disconnect(&mut self, reason: String) {
         self.conn = None;
         self.inner.conn_fd.store(-1, Ordering::Release);
-        // A line cut short is written again whole on the next connection.
+        // A line cut short is written again whole on the next connection,
+        // unless only its `\n` is missing: a monitor decodes a complete JSON
+        // object at the end of a connection, so resending it would count it twice.
         if self.pos > 0 && self.buf[self.pos - 1] != b'\n' {
-            self.pos = self.buf[..self.pos].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            if self.buf.get(self.pos) == Some(&b'\n') {
+                self.pos += 1;
+                self.count_sent(self.pos - 1);
+            } else {
+                self.pos = self.buf[..self.pos].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            }
         }
         self.next_attempt = Instant::now();
         let mut state = self.lock();
@@ -299,8 +306,11 @@ impl Sender {
         if lines > 0 {
             let unwritten_lines = self.buf[self.pos..].iter().filter(|&&b| b == b'\n').count() as u64;
             let mut state = self.lock();
-            state.sent += lines;
-            state.in_flight = unwritten_lines;
+            // After `close` gave up on these lines they are counted as dropped.
+            if !state.abandoned {
+                state.sent += lines;
+                state.in_flight = unwritten_lines;
+            }
         }
     }
 
@@ -341,8 +351,10 @@ impl Sender {
 
     /// Leaves the loop: whatever was not written is counted as dropped.
     fn stop(&mut self, mut state: MutexGuard<'_, State>) {
-        let unwritten = self.buf[self.pos..].iter().filter(|&&b| b == b'\n').count() as u64;
-        state.dropped += state.pending.lines() + unwritten;
+        if !state.abandoned {
+            let unwritten = self.buf[self.pos..].iter().filter(|&&b| b == b'\n').count() as u64;
+            state.dropped += state.pending.lines() + unwritten;
+        }
         state.pending = Pending::default();
         state.in_flight = 0;
         state.connected = false;

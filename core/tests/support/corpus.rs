@@ -49,7 +49,7 @@ pub fn json_eq(a: &Value, b: &Value) -> bool {
 
 /// Replaces the values that differ from run to run with the corpus's
 /// placeholders, after checking their types: `ts` (a number), `instance`
-/// (a string) and `sdk` (this runner's language, any version).
+/// (a string), `lag_ms` (a number >= 0) and `sdk` (this runner's language, any version).
 pub fn redact(mut line: Value, lang: &str) -> Result<Value, String> {
     let object = line.as_object_mut().ok_or("line is not an object")?;
     if let Some(ts) = object.get_mut("ts") {
@@ -63,6 +63,12 @@ pub fn redact(mut line: Value, lang: &str) -> Result<Value, String> {
             return Err(format!("instance is not a string: {instance}"));
         }
         *instance = "<instance>".into();
+    }
+    if let Some(lag) = object.get_mut("lag_ms") {
+        if !lag.as_f64().is_some_and(|lag| lag >= 0.0) {
+            return Err(format!("lag_ms is not a number >= 0: {lag}"));
+        }
+        *lag = "<lag_ms>".into();
     }
     if let Some(sdk) = object.get_mut("sdk") {
         if sdk["lang"] != lang || !sdk["version"].is_string() {

@@ -38,11 +38,17 @@ fn type_rejects(argument: &'static str) -> Error {
     Error::InvalidArgument { argument, reason: "not representable in the API type".into() }
 }
 
-fn u64_arg(args: &Value, name: &'static str) -> Result<Option<u64>, Error> {
+/// An optional argument: absent or null is `None`; a value `read` cannot
+/// convert is refused, as the API's type would refuse it.
+fn arg<'a, T>(args: &'a Value, name: &'static str, read: impl Fn(&'a Value) -> Option<T>) -> Result<Option<T>, Error> {
     match args.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(value) => value.as_u64().map(Some).ok_or_else(|| type_rejects(name)),
+        Some(value) => read(value).map(Some).ok_or_else(|| type_rejects(name)),
     }
+}
+
+fn u64_arg(args: &Value, name: &'static str) -> Result<Option<u64>, Error> {
+    arg(args, name, Value::as_u64)
 }
 
 fn call(client: &MonitorClient, call: &Value) -> Result<(), Error> {
@@ -66,16 +72,13 @@ fn call(client: &MonitorClient, call: &Value) -> Result<(), Error> {
         }
         "log_llm_usage" => {
             let required = |name| u64_arg(args, name)?.ok_or_else(|| type_rejects(name));
-            let mut usage = LlmUsage::new(
-                args["model"].as_str().unwrap_or_default(),
-                args["feature"].as_str().unwrap_or_default(),
-                required("tokens_in")?,
-                required("tokens_out")?,
-            );
-            if let Some(v) = args.get("latency_ms").and_then(Value::as_f64) {
+            let text = |name| arg(args, name, Value::as_str)?.ok_or_else(|| type_rejects(name));
+            let mut usage =
+                LlmUsage::new(text("model")?, text("feature")?, required("tokens_in")?, required("tokens_out")?);
+            if let Some(v) = arg(args, "latency_ms", Value::as_f64)? {
                 usage = usage.latency_ms(v);
             }
-            if let Some(v) = args.get("provider").and_then(Value::as_str) {
+            if let Some(v) = arg(args, "provider", Value::as_str)? {
                 usage = usage.provider(v);
             }
             if let Some(v) = u64_arg(args, "cache_read_tokens")? {
@@ -84,10 +87,10 @@ fn call(client: &MonitorClient, call: &Value) -> Result<(), Error> {
             if let Some(v) = u64_arg(args, "reasoning_tokens")? {
                 usage = usage.reasoning_tokens(v);
             }
-            if let Some(v) = args.get("cost_usd").and_then(Value::as_f64) {
+            if let Some(v) = arg(args, "cost_usd", Value::as_f64)? {
                 usage = usage.cost_usd(v);
             }
-            if let Some(v) = args.get("ok").and_then(Value::as_bool) {
+            if let Some(v) = arg(args, "ok", Value::as_bool)? {
                 usage = usage.ok(v);
             }
             client.log_llm_usage(usage)
