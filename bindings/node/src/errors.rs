@@ -74,47 +74,50 @@ impl Failure {
     }
 
     fn into_js<'env>(self, env: &'env Env) -> napi::Result<Object<'env>> {
-        let handle = Env::from_raw(env.raw());
-        let error = match self {
+        let (mut error, code) = match self {
             Failure::Type { argument, reason } => {
                 let name = js_name(argument);
-                let message = format!("invalid argument `{name}`: {reason}");
-                let mut error = JsTypeError::from(napi::Error::new(Status::InvalidArg, message))
-                    .into_unknown(handle)
-                    .coerce_to_object()?;
-                error.set("code", "ERR_INVALID_ARG_TYPE")?;
+                let mut error = new_error(env, Constructor::TypeError, format!("invalid argument `{name}`: {reason}"))?;
                 error.set("argument", name)?;
-                error
+                (error, "ERR_INVALID_ARG_TYPE")
             }
             Failure::Range { argument, reason } => {
                 let name = js_name(argument);
-                let message = format!("invalid argument `{name}`: {reason}");
-                let mut error = JsRangeError::from(napi::Error::new(Status::InvalidArg, message))
-                    .into_unknown(handle)
-                    .coerce_to_object()?;
-                error.set("code", "ERR_INVALID_ARG_VALUE")?;
+                let mut error =
+                    new_error(env, Constructor::RangeError, format!("invalid argument `{name}`: {reason}"))?;
                 error.set("argument", name)?;
-                error
+                (error, "ERR_INVALID_ARG_VALUE")
             }
             Failure::Decode(err) => {
-                let mut error = JsError::from(napi::Error::new(Status::InvalidArg, err.to_string()))
-                    .into_unknown(handle)
-                    .coerce_to_object()?;
-                error.set("code", "ERR_KISSMON_DECODE")?;
+                let mut error = new_error(env, Constructor::Error, err.to_string())?;
                 error.set("errorClass", err.class.as_str())?;
                 error.set("field", err.field)?;
-                error
+                (error, "ERR_KISSMON_DECODE")
             }
             Failure::Spawn(err) => {
-                let mut error = JsError::from(napi::Error::new(Status::GenericFailure, format!("kissmon: {err}")))
-                    .into_unknown(handle)
-                    .coerce_to_object()?;
-                error.set("code", "ERR_KISSMON_SPAWN")?;
-                error
+                (new_error(env, Constructor::Error, format!("kissmon: {err}"))?, "ERR_KISSMON_SPAWN")
             }
         };
+        error.set("code", code)?;
         Ok(error)
     }
+}
+
+enum Constructor {
+    Error,
+    TypeError,
+    RangeError,
+}
+
+fn new_error<'env>(env: &'env Env, constructor: Constructor, message: String) -> napi::Result<Object<'env>> {
+    let handle = Env::from_raw(env.raw());
+    let reason = napi::Error::new(Status::GenericFailure, message);
+    let error = match constructor {
+        Constructor::Error => JsError::from(reason).into_unknown(handle),
+        Constructor::TypeError => JsTypeError::from(reason).into_unknown(handle),
+        Constructor::RangeError => JsRangeError::from(reason).into_unknown(handle),
+    };
+    error.coerce_to_object()
 }
 
 /// Runs `body` and throws its failure, if any, as a JS exception.
