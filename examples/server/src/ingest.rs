@@ -108,6 +108,7 @@ async fn read_lines(stream: StdUnixStream, ingest: &Ingest, stop: &mut watch::Re
         },
         Err(_) => Peer::default(),
     };
+    tracing::debug!("connection from pid {:?}, uid {:?}", peer.pid, peer.uid);
     let mut lines = LineBuffer::default();
     let mut out = Outgoing::new(peer);
     // What the client wrote right after connecting (usually its register) is

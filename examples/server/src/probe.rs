@@ -136,9 +136,21 @@ fn run(requests: &Receiver<Request>, store: &Store, counters: &Counters, finding
         let mut found = Vec::with_capacity(request.targets.len());
         let mut metrics = Vec::new();
         let now = SystemTime::now();
+        // Several bots may share a process: read each pid once per request.
+        let mut seen_pids: HashMap<u32, Looked> = HashMap::new();
         for target in request.targets {
             let Target { channel, pid, start, features_json } = target;
-            let finding = match (stat(pid), start) {
+            let (seen, sample) = *seen_pids.entry(pid).or_insert_with(|| {
+                let seen = stat(pid);
+                let sample = match seen {
+                    Some(seen) if request.sample_metrics && !seen.exited() => {
+                        rss_bytes(pid).map(|rss| (rss, cpu.sample(pid, seen, ticks)))
+                    }
+                    _ => None,
+                };
+                (seen, sample)
+            });
+            let finding = match (seen, start) {
                 (None, _) => Finding::Gone { channel, pid, why: format!("pid {pid} no longer exists") },
                 (Some(seen), _) if seen.exited() => {
                     Finding::Gone { channel, pid, why: format!("pid {pid} has exited (zombie)") }
@@ -147,17 +159,15 @@ fn run(requests: &Receiver<Request>, store: &Store, counters: &Counters, finding
                     Finding::Gone { channel, pid, why: format!("pid {pid} exited and now belongs to another process") }
                 }
                 (Some(seen), _) => {
-                    if request.sample_metrics {
-                        if let Some(rss) = rss_bytes(pid) {
-                            metrics.push(MetricRow {
-                                at: now,
-                                channel: channel.clone(),
-                                pid,
-                                rss_mb: rss as f64 / (1024.0 * 1024.0),
-                                cpu_pct: cpu.sample(pid, seen, ticks),
-                                features_json,
-                            });
-                        }
+                    if let Some((rss, cpu_pct)) = sample {
+                        metrics.push(MetricRow {
+                            at: now,
+                            channel: channel.clone(),
+                            pid,
+                            rss_mb: rss as f64 / (1024.0 * 1024.0),
+                            cpu_pct,
+                            features_json,
+                        });
                     }
                     Finding::Alive { channel, pid, start: seen.start }
                 }
@@ -173,6 +183,9 @@ fn run(requests: &Receiver<Request>, store: &Store, counters: &Counters, finding
         }
     }
 }
+
+/// One pid's /proc stat, and its (rss bytes, cpu_pct) when sampled.
+type Looked = (Option<ProcStat>, Option<(u64, f64)>);
 
 /// cpu_pct between two samples of one process; the first sample of a
 /// process gives its average over its lifetime so far.

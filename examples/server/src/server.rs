@@ -79,9 +79,11 @@ impl Server {
         listener.set_nonblocking(true).context(|| "cannot make the listener non-blocking".into())?;
         let readers = tokio::runtime::Handle::current();
         let socket_path = config.socket_path.clone();
+        let (ended_tx, mut ended) = oneshot::channel::<()>();
         let control = std::thread::Builder::new()
             .name("kissmon-control".into())
             .spawn(move || -> Result<()> {
+                let _ended = EndSignal(Some(ended_tx));
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
@@ -105,7 +107,11 @@ impl Server {
             config.db_path.display()
         );
 
-        shutdown.await;
+        tokio::select! {
+            _ = shutdown => {}
+            // Only a failure ends the control thread before a stop.
+            _ = &mut ended => tracing::error!("the control thread ended; stopping"),
+        }
         tracing::info!("stopping: flushing storage and removing {}", config.socket_path.display());
         let _ = stop_tx.send(true);
         tokio::task::spawn_blocking(move || {
@@ -122,6 +128,17 @@ impl Server {
     }
 }
 
+/// Fires when dropped, however the control thread ends.
+struct EndSignal(Option<oneshot::Sender<()>>);
+
+impl Drop for EndSignal {
+    fn drop(&mut self) {
+        if let Some(ended) = self.0.take() {
+            let _ = ended.send(());
+        }
+    }
+}
+
 /// Binds `path` unless a monitor answers there; a leftover file nobody
 /// answers on is replaced. The socket is bound under a private name, given
 /// `mode`, then renamed into place, so it is never reachable with looser rights.
@@ -129,6 +146,10 @@ fn bind_socket(path: &Path, mode: u32) -> Result<(StdUnixListener, (u64, u64))> 
     let shown = path.display();
     if path.as_os_str().len() > MAX_SOCKET_PATH_BYTES {
         return Err(Error::new(format!("--socket {shown} is longer than {MAX_SOCKET_PATH_BYTES} bytes")));
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !parent.is_dir() {
+        return Err(Error::new(format!("--socket {shown}: the directory {} does not exist", parent.display())));
     }
     if let Ok(meta) = std::fs::symlink_metadata(path) {
         if !meta.file_type().is_socket() {
