@@ -51,7 +51,9 @@ test('a stalled event loop shows as a late beat', async () => {
 test('startHeartbeat announces its interval, re-sending the registration', async () => {
   await withMonitor(async (client, monitor) => {
     client.register({ llm: true })
+    assert.equal(await client.flush(3000), true)
     client.startHeartbeat()
+    assert.equal(await client.flush(3000), true)
     client.startHeartbeat(1500)
     assert.equal(await client.flush(3000), true)
     await sleep(50)
