@@ -241,6 +241,10 @@ struct Shown {
 impl Shown {
     fn update(&mut self, db: &Path, started: Instant, out: &mut dyn Write) {
         let Ok(conn) = crate::store::open_for_reading(db, "bot_transitions") else { return };
+        // One read transaction: the transitions and the table agree.
+        if conn.execute_batch("BEGIN").is_err() {
+            return;
+        }
         let transitions = conn
             .prepare(
                 "SELECT id, channel, pid, from_status, to_status, reason FROM bot_transitions WHERE id > ?1 ORDER BY id",
@@ -260,6 +264,7 @@ impl Shown {
                     .collect::<rusqlite::Result<Vec<_>>>()
             })
             .unwrap_or_default();
+        let status = report::status_from(&conn, db);
         drop(conn);
         for (id, channel, pid, from, to, reason) in transitions {
             self.last_transition = id;
@@ -270,7 +275,7 @@ impl Shown {
             let _ =
                 writeln!(out, "[{:>5.1}s] {channel} (pid {pid}): {change} ({reason})", started.elapsed().as_secs_f64());
         }
-        let Ok(status) = report::read_status(db) else { return };
+        let Ok(status) = status else { return };
         let statuses = statuses(&status);
         if statuses != self.statuses {
             self.statuses = statuses;

@@ -57,7 +57,12 @@ fn optional_column(existing: &[String], name: &str) -> String {
 
 pub fn read_status(path: &Path) -> Result<StatusReport> {
     let conn = store::open_for_reading(path, "bot_status")?;
-    let existing = columns(&conn, "bot_status").context(|| "cannot read the columns of bot_status".into())?;
+    status_from(&conn, path)
+}
+
+/// The status report from an open monitor database (`path` names it in errors).
+pub fn status_from(conn: &Connection, path: &Path) -> Result<StatusReport> {
+    let existing = columns(conn, "bot_status").context(|| "cannot read the columns of bot_status".into())?;
     let extra: Vec<String> =
         ["status_reason", "lang", "sdk_version", "heartbeat_interval_s", "pid_unverified", "peer_mismatch"]
             .iter()
@@ -92,7 +97,7 @@ pub fn read_status(path: &Path) -> Result<StatusReport> {
         })
         .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
         .context(|| format!("cannot read bot_status in {}", path.display()))?;
-    Ok(StatusReport { monitor: monitor_info(&conn), bots, counters: read_counters(&conn) })
+    Ok(StatusReport { monitor: monitor_info(conn), bots, counters: read_counters(conn) })
 }
 
 fn monitor_info(conn: &Connection) -> MonitorInfo {
