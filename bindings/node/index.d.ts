@@ -77,7 +77,7 @@ export declare class MonitorClient {
   /** Beats now and then every `intervalMs` (default: the client's `heartbeatIntervalMs`) on an unref'd timer. */
   startHeartbeat(intervalMs?: number | null): void
   stopHeartbeat(): void
-  /** Resolves with whether every call made so far was written within `timeoutMs` (default 2000). */
+  /** Resolves with whether every call made so far was written within `timeoutMs` (default 1000). */
   flush(timeoutMs?: number | null): Promise<boolean>
   /** Unregisters if registered, flushes within `timeoutMs` (default 2000) and stops; idempotent. */
   close(timeoutMs?: number | null): Promise<boolean>

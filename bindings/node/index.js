@@ -6,8 +6,8 @@
 
 const native = require('./native.js')
 
-/** What the 'exit' handler may spend closing clients, all of them together. */
-const EXIT_BUDGET_MS = 200
+/** What the 'exit' handler may spend closing clients, all of them together (200 ms, from the core). */
+const EXIT_BUDGET_MS = native.exitFlushBudgetMs()
 /** Longest delay Node's timers take; longer intervals wait in several steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1
 /** Timers fire on whole milliseconds: a beat this close to its time is due. */

@@ -55,6 +55,12 @@ export declare function decodeLine(line: string | Uint8Array): string
  */
 export declare function defaultHeartbeatIntervalMs(): number
 
+/**
+ * What the process 'exit' handler of `index.js` may spend closing all
+ * clients together, in milliseconds: the core's budget.
+ */
+export declare function exitFlushBudgetMs(): number
+
 /** A snapshot of the client's counters. */
 export interface Stats {
   /** Lines waiting to be written. */

@@ -838,3 +838,4 @@ module.exports = nativeBinding
 module.exports.NativeClient = nativeBinding.NativeClient
 module.exports.decodeLine = nativeBinding.decodeLine
 module.exports.defaultHeartbeatIntervalMs = nativeBinding.defaultHeartbeatIntervalMs
+module.exports.exitFlushBudgetMs = nativeBinding.exitFlushBudgetMs

@@ -7,11 +7,7 @@ use napi::bindgen_prelude::{Either, FunctionCallContext, Null, Object};
 use napi::{Env, Unknown};
 use napi_derive::napi;
 use std::sync::Arc;
-use std::time::Duration;
 
-/// How long `flush()` and `close()` wait when no timeout is given: the
-/// core's own grace for a client that goes away.
-const DEFAULT_WAIT: Duration = kissmon::DROP_GRACE;
 
 /// The options `new MonitorClient(channel, options)` knows, by JS name.
 const OPTIONS: [&str; 5] = ["pid", "socketPath", "queueCapacity", "maxAggregates", "heartbeatIntervalMs"];
@@ -153,14 +149,14 @@ impl NativeClient {
     /// Resolves with whether every call made so far was written within the timeout.
     #[napi(ts_args_type = "timeoutMs?: number | null", ts_return_type = "Promise<boolean>")]
     pub fn flush<'env>(&self, env: &'env Env, timeout_ms: Unknown) -> napi::Result<Object<'env>> {
-        let timeout = js(env, || args::timeout(timeout_ms, "timeout_ms", DEFAULT_WAIT))?;
+        let timeout = js(env, || args::timeout(timeout_ms, "timeout_ms", kissmon::DEFAULT_FLUSH_TIMEOUT))?;
         wait_off_thread(env, &self.client, move |client| client.flush(timeout))
     }
 
     /// Unregisters if registered, flushes, stops the sender; resolves with whether everything was written.
     #[napi(ts_args_type = "timeoutMs?: number | null", ts_return_type = "Promise<boolean>")]
     pub fn close<'env>(&self, env: &'env Env, timeout_ms: Unknown) -> napi::Result<Object<'env>> {
-        let timeout = js(env, || args::timeout(timeout_ms, "timeout_ms", DEFAULT_WAIT))?;
+        let timeout = js(env, || args::timeout(timeout_ms, "timeout_ms", kissmon::DEFAULT_CLOSE_TIMEOUT))?;
         wait_off_thread(env, &self.client, move |client| client.close(timeout))
     }
 
@@ -168,7 +164,7 @@ impl NativeClient {
     /// where nothing asynchronous can run any more.
     #[napi(ts_args_type = "timeoutMs: number")]
     pub fn close_sync(&self, env: Env, timeout_ms: Unknown) -> napi::Result<bool> {
-        js(&env, || Ok(self.client.close(args::timeout(timeout_ms, "timeout_ms", DEFAULT_WAIT)?)))
+        js(&env, || Ok(self.client.close(args::timeout(timeout_ms, "timeout_ms", kissmon::DEFAULT_CLOSE_TIMEOUT)?)))
     }
 
     #[napi]
@@ -294,4 +290,11 @@ fn wait_off_thread<'env>(
 #[napi]
 pub fn default_heartbeat_interval_ms() -> f64 {
     kissmon::DEFAULT_HEARTBEAT_INTERVAL.as_secs_f64() * 1000.0
+}
+
+/// What the process 'exit' handler of `index.js` may spend closing all
+/// clients together, in milliseconds: the core's budget.
+#[napi]
+pub fn exit_flush_budget_ms() -> f64 {
+    kissmon::EXIT_FLUSH_BUDGET.as_secs_f64() * 1000.0
 }
