@@ -8,7 +8,6 @@ use napi::{Env, Unknown};
 use napi_derive::napi;
 use std::sync::Arc;
 
-
 /// The options `new MonitorClient(channel, options)` knows, by JS name.
 const OPTIONS: [&str; 5] = ["pid", "socketPath", "queueCapacity", "maxAggregates", "heartbeatIntervalMs"];
 
