@@ -67,6 +67,32 @@ fn every_bad_line_class_is_counted_and_the_connection_keeps_reading() {
 }
 
 #[test]
+fn a_line_just_under_the_limit_is_read_across_many_reads() {
+    let dir = TempDir::new();
+    let monitor = Monitor::start(&dir, &[]);
+    let mut features = String::new();
+    let mut n = 0;
+    while features.len() < 60_000 {
+        features.push_str(&format!("\"feature-{n:05}\":true,"));
+        n += 1;
+    }
+    features.pop();
+    let line = format!("{{\"type\":\"register\",\"channel\":\"wide\",\"pid\":{},\"features\":{{{features}}}}}\n", me());
+    assert!(line.len() > 60_000 && line.len() <= kissmon::MAX_LINE_BYTES + 1);
+    let mut conn = connect(&monitor.socket);
+    // Written in small pieces, as a slow writer would.
+    for piece in line.as_bytes().chunks(7_000) {
+        send(&mut conn, piece);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    monitor.wait_status("wide", "online");
+    let stored = bot_field(&monitor.db, "wide", "features_json").unwrap();
+    let stored: serde_json::Map<String, Value> = serde_json::from_str(&stored).unwrap();
+    assert_eq!(stored.len(), n);
+    assert_eq!(monitor.counter("bad_line_too_long"), 0);
+}
+
+#[test]
 fn a_client_in_the_earlier_monitors_shape_works_end_to_end() {
     let dir = TempDir::new();
     let monitor = Monitor::start(&dir, &[]);

@@ -65,8 +65,10 @@ impl Monitor {
         Monitor::start_at(&dir.socket(), &dir.db(), extra)
     }
 
+    /// `extra` flags replace the same flags of [`FAST`].
     pub fn start_at(socket: &Path, db: &Path, extra: &[&str]) -> Monitor {
-        let args: Vec<&str> = FAST.iter().chain(extra).copied().collect();
+        let fast = FAST.chunks(2).filter(|pair| !extra.contains(&pair[0])).flatten();
+        let args: Vec<&str> = fast.chain(extra).copied().collect();
         Monitor::start_with_args(socket, db, &args)
     }
 
