@@ -84,8 +84,8 @@ pub fn decode_line(line: &[u8]) -> Result<Message, DecodeError> {
     Ok(message)
 }
 
-fn parse_object(text: &str) -> Result<RawObject<'_>, DecodeError> {
-    serde_json::from_str::<RawObject>(text).map_err(|err| {
+fn parse_object(text: &str) -> Result<Fields<'_>, DecodeError> {
+    serde_json::from_str::<Fields>(text).map_err(|err| {
         // serde stops at the first token that is not `{`, so make sure the
         // rest is JSON before calling the line "not an object".
         let err = match err.is_data() {
@@ -115,23 +115,60 @@ fn truncate(text: &str) -> &str {
     }
 }
 
-/// A JSON object kept as (key, raw value) pairs: only the fields a message
-/// type knows are ever parsed, and repeated keys stay visible.
-struct RawObject<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+/// Every field some message type knows. The decoder keeps only these keys,
+/// each in its own slot; all other keys are skipped unparsed.
+const KNOWN: [&str; 22] = [
+    "type",
+    "v",
+    "ts",
+    "instance",
+    "channel",
+    "pid",
+    "features",
+    "heartbeat_interval_s",
+    "sdk",
+    "lag_ms",
+    "reason",
+    "model",
+    "feature",
+    "tokens_in",
+    "tokens_out",
+    "latency_ms",
+    "provider",
+    "cache_read_tokens",
+    "reasoning_tokens",
+    "cost_usd",
+    "ok",
+    "count",
+];
 
-impl<'a> RawObject<'a> {
+fn slot_of(name: &str) -> Option<usize> {
+    KNOWN.iter().position(|known| *known == name)
+}
+
+#[derive(Clone, Copy)]
+enum Slot<'a> {
+    Absent,
+    Present(&'a RawValue),
+    Repeated,
+}
+
+/// The known fields of a JSON object, as raw JSON: only the fields a
+/// message type reads are ever parsed, and repeated keys stay visible.
+struct Fields<'a>([Slot<'a>; KNOWN.len()]);
+
+impl<'a> Fields<'a> {
+    fn slot(&self, name: &str) -> Slot<'a> {
+        self.0[slot_of(name).expect("the decoder asks only for known fields")]
+    }
+
     /// The field's raw value; `None` when absent or `null`. A repeated key is invalid.
     fn get(&self, name: &str) -> Result<Option<&'a RawValue>, DecodeError> {
-        let mut found = None;
-        for (key, value) in &self.0 {
-            if key == name {
-                if found.is_some() {
-                    return Err(invalid(name, "appears more than once".into()));
-                }
-                found = Some(*value);
-            }
+        match self.slot(name) {
+            Slot::Absent => Ok(None),
+            Slot::Present(raw) => Ok(Some(raw).filter(|raw| raw.get() != "null")),
+            Slot::Repeated => Err(invalid(name, "appears more than once".into())),
         }
-        Ok(found.filter(|raw| raw.get() != "null"))
     }
 
     fn opt<T: DeserializeOwned>(&self, name: &str, expected: &str) -> Result<Option<T>, DecodeError> {
@@ -147,10 +184,9 @@ impl<'a> RawObject<'a> {
 
     /// The error for a required field that `get` found absent or `null`.
     fn absent_or_null(&self, name: &str) -> DecodeError {
-        if self.0.iter().any(|(key, _)| key == name) {
-            invalid(name, "must not be null".into())
-        } else {
-            DecodeError::field(ErrorClass::MissingField, name, "is required")
+        match self.slot(name) {
+            Slot::Absent => DecodeError::field(ErrorClass::MissingField, name, "is required"),
+            _ => invalid(name, "must not be null".into()),
         }
     }
 
@@ -170,10 +206,11 @@ impl<'a> RawObject<'a> {
     fn opt_u64(&self, name: &str, rule: fn(u64) -> Rule) -> Result<Option<u64>, DecodeError> {
         let Some(raw) = self.get(name)? else { return Ok(None) };
         // The rule's own message names the range; reuse it for non-integers too.
-        let range = rule(u64::MAX).err().unwrap_or_default();
-        let range = range.split(", got").next().unwrap_or("must be an integer");
-        let value: u64 =
-            serde_json::from_str(raw.get()).map_err(|_| invalid(name, format!("{range}, got {}", shown(raw))))?;
+        let value: u64 = serde_json::from_str(raw.get()).map_err(|_| {
+            let range = rule(u64::MAX).err().unwrap_or_default();
+            let range = range.split(", got").next().unwrap_or("must be an integer");
+            invalid(name, format!("{range}, got {}", shown(raw)))
+        })?;
         rule(value).map_err(|reason| invalid(name, reason))?;
         Ok(Some(value))
     }
@@ -201,9 +238,9 @@ impl<'a> RawObject<'a> {
         let Some(raw) = self.get("features")? else { return Ok(BTreeMap::new()) };
         let wrong = || invalid("features", format!("must be an object of booleans, got {}", shown(raw)));
         // Parsed as raw pairs, not a map, so that a repeated key is seen.
-        let object: RawObject = serde_json::from_str(raw.get()).map_err(|_| wrong())?;
+        let pairs: Pairs = serde_json::from_str(raw.get()).map_err(|_| wrong())?;
         let mut features = BTreeMap::new();
-        for (name, value) in object.0 {
+        for (name, value) in pairs.0 {
             let enabled: bool = serde_json::from_str(value.get()).map_err(|_| wrong())?;
             let name = name.into_owned();
             validate::feature(&name)
@@ -231,23 +268,55 @@ impl<'a> RawObject<'a> {
     }
 }
 
-impl<'de> Deserialize<'de> for RawObject<'de> {
+impl<'de> Deserialize<'de> for Fields<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ObjectVisitor;
-        impl<'de> Visitor<'de> for ObjectVisitor {
-            type Value = RawObject<'de>;
+        struct FieldsVisitor;
+        impl<'de> Visitor<'de> for FieldsVisitor {
+            type Value = Fields<'de>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a JSON object")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut pairs = Vec::with_capacity(8);
+                let mut slots = [Slot::Absent; KNOWN.len()];
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    let Some(i) = slot_of(&key.0) else {
+                        map.next_value::<de::IgnoredAny>()?;
+                        continue;
+                    };
+                    let raw = map.next_value::<&'de RawValue>()?;
+                    slots[i] = match slots[i] {
+                        Slot::Absent => Slot::Present(raw),
+                        _ => Slot::Repeated,
+                    };
+                }
+                Ok(Fields(slots))
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+/// A JSON object as (key, raw value) pairs, repeated keys included: the
+/// shape of `features`, whose keys are the bot's own.
+struct Pairs<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for Pairs<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PairsVisitor;
+        impl<'de> Visitor<'de> for PairsVisitor {
+            type Value = Pairs<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut pairs = Vec::with_capacity(4);
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     pairs.push((key.0, map.next_value::<&'de RawValue>()?));
                 }
-                Ok(RawObject(pairs))
+                Ok(Pairs(pairs))
             }
         }
-        deserializer.deserialize_map(ObjectVisitor)
+        deserializer.deserialize_map(PairsVisitor)
     }
 }
 
