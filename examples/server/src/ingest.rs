@@ -121,6 +121,7 @@ async fn read_lines(stream: StdUnixStream, ingest: &Ingest, stop: &mut watch::Re
         }
         Ok(None) => {}
     }
+    lines.release_if_empty();
     let mut stopping = *stop.borrow();
     loop {
         if !stopping {

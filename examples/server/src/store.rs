@@ -207,47 +207,89 @@ struct UsageKey {
     peer_mismatch: bool,
 }
 
+/// The sums of the rows folded under one [`UsageKey`].
 #[derive(Debug)]
 struct Aggregate {
-    row: UsageRow,
+    ts: f64,
+    tokens_in: u64,
+    tokens_out: u64,
+    cache_read_tokens: Option<u64>,
+    reasoning_tokens: Option<u64>,
+    cost_usd: Option<f64>,
+    count: u64,
     latency_calls: u64,
     latency_sum: f64,
 }
 
-impl Aggregate {
-    fn new(row: UsageRow) -> Aggregate {
-        let (latency_calls, latency_sum) = match row.latency_ms {
-            Some(latency) => (row.count, latency * row.count as f64),
-            None => (0, 0.0),
-        };
-        Aggregate { row, latency_calls, latency_sum }
-    }
+/// Splits a row into its key (its strings move, nothing is copied) and its sums.
+fn split(row: UsageRow) -> (UsageKey, Aggregate) {
+    let (latency_calls, latency_sum) = match row.latency_ms {
+        Some(latency) => (row.count, latency * row.count as f64),
+        None => (0, 0.0),
+    };
+    let key = UsageKey {
+        channel: row.channel,
+        model: row.model,
+        feature: row.feature,
+        provider: row.provider,
+        ok: row.ok,
+        pid: row.pid,
+        instance: row.instance,
+        peer_mismatch: row.peer_mismatch,
+    };
+    let sums = Aggregate {
+        ts: row.ts,
+        tokens_in: row.tokens_in,
+        tokens_out: row.tokens_out,
+        cache_read_tokens: row.cache_read_tokens,
+        reasoning_tokens: row.reasoning_tokens,
+        cost_usd: row.cost_usd,
+        count: row.count,
+        latency_calls,
+        latency_sum,
+    };
+    (key, sums)
+}
 
-    fn merge(&mut self, row: UsageRow) {
+impl Aggregate {
+    fn merge(&mut self, other: Aggregate) {
         let add = |a: Option<u64>, b: Option<u64>| match (a, b) {
             (None, None) => None,
             (a, b) => Some(a.unwrap_or(0).saturating_add(b.unwrap_or(0))),
         };
-        if let Some(latency) = row.latency_ms {
-            self.latency_calls += row.count;
-            self.latency_sum += latency * row.count as f64;
-        }
-        let target = &mut self.row;
-        target.tokens_in = target.tokens_in.saturating_add(row.tokens_in);
-        target.tokens_out = target.tokens_out.saturating_add(row.tokens_out);
-        target.cache_read_tokens = add(target.cache_read_tokens, row.cache_read_tokens);
-        target.reasoning_tokens = add(target.reasoning_tokens, row.reasoning_tokens);
-        target.cost_usd = match (target.cost_usd, row.cost_usd) {
+        self.ts = self.ts.max(other.ts);
+        self.tokens_in = self.tokens_in.saturating_add(other.tokens_in);
+        self.tokens_out = self.tokens_out.saturating_add(other.tokens_out);
+        self.cache_read_tokens = add(self.cache_read_tokens, other.cache_read_tokens);
+        self.reasoning_tokens = add(self.reasoning_tokens, other.reasoning_tokens);
+        self.cost_usd = match (self.cost_usd, other.cost_usd) {
             (None, None) => None,
             (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
         };
-        target.count = target.count.saturating_add(row.count);
-        target.ts = target.ts.max(row.ts);
+        self.count = self.count.saturating_add(other.count);
+        self.latency_calls += other.latency_calls;
+        self.latency_sum += other.latency_sum;
     }
 
-    fn into_row(self) -> UsageRow {
-        let latency_ms = (self.latency_calls > 0).then(|| self.latency_sum / self.latency_calls as f64);
-        UsageRow { latency_ms, ..self.row }
+    fn into_row(key: UsageKey, sums: Aggregate) -> UsageRow {
+        UsageRow {
+            ts: sums.ts,
+            channel: key.channel,
+            model: key.model,
+            feature: key.feature,
+            tokens_in: sums.tokens_in,
+            tokens_out: sums.tokens_out,
+            latency_ms: (sums.latency_calls > 0).then(|| sums.latency_sum / sums.latency_calls as f64),
+            pid: key.pid,
+            instance: key.instance,
+            provider: key.provider,
+            cache_read_tokens: sums.cache_read_tokens,
+            reasoning_tokens: sums.reasoning_tokens,
+            cost_usd: sums.cost_usd,
+            ok: key.ok,
+            count: sums.count,
+            peer_mismatch: key.peer_mismatch,
+        }
     }
 }
 
@@ -380,22 +422,13 @@ impl Store {
             batch.usage.extend(rows.by_ref().take(room));
             let (mut folded, mut shed) = (0u64, 0u64);
             for row in rows {
-                let key = UsageKey {
-                    channel: row.channel.clone(),
-                    model: row.model.clone(),
-                    feature: row.feature.clone(),
-                    provider: row.provider.clone(),
-                    ok: row.ok,
-                    pid: row.pid,
-                    instance: row.instance.clone(),
-                    peer_mismatch: row.peer_mismatch,
-                };
-                let calls = row.count;
+                let (key, sums) = split(row);
+                let calls = sums.count;
                 if let Some(aggregate) = batch.aggregates.get_mut(&key) {
-                    aggregate.merge(row);
+                    aggregate.merge(sums);
                     folded += calls;
                 } else if batch.aggregates.len() < shared.max_usage_aggregates {
-                    batch.aggregates.insert(key, Aggregate::new(row));
+                    batch.aggregates.insert(key, sums);
                     folded += calls;
                 } else {
                     shed += calls;
@@ -528,7 +561,7 @@ fn write_batch(conn: &mut Connection, batch: Batch, counters: &Counters) -> rusq
     let usage_calls: u64;
     let usage_rows = batch.usage.len() + batch.aggregates.len();
     {
-        let aggregates = batch.aggregates.into_values().map(Aggregate::into_row);
+        let aggregates = batch.aggregates.into_iter().map(|(key, sums)| Aggregate::into_row(key, sums));
         let rows: Vec<UsageRow> = batch.usage.into_iter().chain(aggregates).collect();
         usage_calls = rows.iter().map(|row| row.count).sum();
         // Many rows per statement: SQLite's per-statement work (AUTOINCREMENT's
@@ -671,7 +704,9 @@ pub fn open_for_writing(path: &Path) -> Result<Connection> {
     if !mode.eq_ignore_ascii_case("wal") {
         tracing::warn!("the database {} stays in journal mode {mode}, not WAL", path.display());
     }
-    conn.execute_batch("PRAGMA synchronous = NORMAL;").context(|| "cannot set synchronous".into())?;
+    // A larger page cache keeps the tail of llm_usage and its ts index in memory (grows only as used).
+    conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;")
+        .context(|| "cannot set the database pragmas".into())?;
     conn.execute_batch(LEGACY_SCHEMA).context(|| format!("cannot create the tables in {}", path.display()))?;
     for (table, column, decl) in ADDED_COLUMNS {
         let existing = columns(&conn, table).context(|| format!("cannot read the columns of {table}"))?;
