@@ -727,7 +727,8 @@ pub fn open_for_reading(path: &Path, needs: &str) -> Result<Connection> {
     match std::fs::metadata(path) {
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
             return Err(Error::new(format!(
-                "no monitor database at {}: the file does not exist (start one with `kissmon-server serve --db {}`)",
+                "--db {}: no monitor database there, the file does not exist (a monitor creates it: \
+                 `kissmon-server serve --db {}`)",
                 path.display(),
                 path.display()
             )))
