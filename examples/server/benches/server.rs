@@ -110,6 +110,19 @@ fn show_cpu(spent: &std::collections::BTreeMap<String, f64>) -> String {
     spent.iter().filter(|(_, t)| **t >= 0.01).map(|(name, t)| format!("{name} {t:.2} s")).collect::<Vec<_>>().join(", ")
 }
 
+/// (seconds on a cpu, seconds waiting for a cpu) of the first thread named `name`.
+fn sched(pid: u32, name: &str) -> Option<(f64, f64)> {
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()?.flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if comm.trim() == name {
+            let text = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+            let mut fields = text.split_whitespace().map(|f| f.parse::<f64>().unwrap_or(0.0) / 1e9);
+            return Some((fields.next()?, fields.next()?));
+        }
+    }
+    None
+}
+
 fn status_kib(pid: u32, key: &str) -> u64 {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let line = text.lines().find(|l| l.starts_with(key)).unwrap();
@@ -377,6 +390,7 @@ fn llm_usage() -> Figure {
     let conns: Vec<UnixStream> = (0..connections).map(|_| UnixStream::connect(&monitor.socket).unwrap()).collect();
     let cpu_before = cpu_seconds(monitor.pid());
     let threads_before = thread_cpu(monitor.pid());
+    let writer_before = sched(monitor.pid(), "kissmon-writer");
     let started = Instant::now();
     let generated = generate(conns, Arc::new(buffers), rounds);
     while monitor.counter("usage_calls_written") < total {
@@ -385,6 +399,7 @@ fn llm_usage() -> Figure {
     let elapsed = started.elapsed();
     let cpu = cpu_seconds(monitor.pid()) - cpu_before;
     let threads = cpu_between(&threads_before, &thread_cpu(monitor.pid()));
+    let writer_after = sched(monitor.pid(), "kissmon-writer");
     let written = monitor.counter("usage_rows_written");
     let (rows, calls): (i64, i64) = monitor
         .conn()
@@ -405,6 +420,16 @@ fn llm_usage() -> Figure {
     );
     let writer = threads.get("kissmon-writer").copied().unwrap_or(f64::NAN);
     println!("  server cpu by thread: {}", show_cpu(&threads));
+    if let (Some((cpu0, wait0)), Some((cpu1, wait1))) = (writer_before, writer_after) {
+        let (on, waiting) = (cpu1 - cpu0, wait1 - wait0);
+        println!(
+            "  writer thread over the {:.2} s: {:.2} s on a cpu, {:.2} s runnable but waiting for a cpu, {:.2} s blocked (I/O, or no work)",
+            elapsed.as_secs_f64(),
+            on,
+            waiting,
+            (elapsed.as_secs_f64() - on - waiting).max(0.0)
+        );
+    }
     println!(
         "  => the writer thread stored {:.0} rows per cpu-second ({:.1} us/row): with a core of its own it would store that many rows/s",
         rows as f64 / writer,
