@@ -60,12 +60,12 @@ fn tokens(value: i64, argument: &'static str) -> Result<u64, Failure> {
 }
 
 /// The core's `LlmUsage` from the strings and the numbers of `fields`.
-pub(crate) fn convert(
-    model: &str,
-    feature: &str,
-    provider: Option<&str>,
+pub(crate) fn convert<'a>(
+    model: &'a str,
+    feature: &'a str,
+    provider: Option<&'a str>,
     fields: &kissmon_llm_usage,
-) -> Result<LlmUsage, Failure> {
+) -> Result<LlmUsage<'a>, Failure> {
     let mut usage =
         LlmUsage::new(model, feature, tokens(fields.tokens_in, "tokens_in")?, tokens(fields.tokens_out, "tokens_out")?);
     if fields.has_latency_ms {
@@ -93,7 +93,7 @@ pub(crate) fn convert(
 ///
 /// # Safety
 /// The string pointers of `fields` are NULL or valid NUL-terminated strings.
-pub(crate) unsafe fn from_struct(fields: &kissmon_llm_usage) -> Result<LlmUsage, Failure> {
+pub(crate) unsafe fn from_struct(fields: &kissmon_llm_usage) -> Result<LlmUsage<'_>, Failure> {
     let model = strings::required(fields.model, "model")?;
     let feature = strings::required(fields.feature, "feature")?;
     let provider = strings::optional(fields.provider, "provider")?;

@@ -14,7 +14,7 @@ use crate::encode::encode_line_into;
 use crate::error::{Error, Result};
 use crate::validate;
 use crate::wire::{self, Envelope, Message, Sdk, PROTOCOL_VERSION};
-use queue::{Outcome, Pending, PendingBeat, PendingUsage};
+use queue::{Outcome, Pending, PendingBeat};
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, Ordering};
@@ -528,12 +528,12 @@ impl MonitorClient {
     /// Reports one LLM call. When the queue is full the call is folded into
     /// an aggregate per (model, feature, provider, ok) with `count` and
     /// summed tokens; only past the aggregate bound is it dropped, and counted.
-    pub fn log_llm_usage(&self, usage: LlmUsage) -> Result<()> {
+    pub fn log_llm_usage(&self, usage: LlmUsage<'_>) -> Result<()> {
         usage.validate()?;
         let ts = now_ts();
         let inner = self.inner();
         let (capacity, max_aggregates) = (inner.config.queue_capacity, inner.config.max_aggregates);
-        inner.submit(false, |state| state.pending.push_usage(PendingUsage { usage, ts }, capacity, max_aggregates));
+        inner.submit(false, |state| state.pending.push_usage(usage, ts, capacity, max_aggregates));
         Ok(())
     }
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 /// An llm_usage call waiting to be written.
 #[derive(Debug, Clone)]
 pub(crate) struct PendingUsage {
-    pub(crate) usage: LlmUsage,
+    pub(crate) usage: LlmUsage<'static>,
     pub(crate) ts: f64,
 }
 
@@ -20,7 +20,7 @@ pub(crate) struct PendingUsage {
 /// into one line: sums of tokens and cost, mean latency, the latest `ts`.
 #[derive(Debug, Clone)]
 pub(crate) struct Aggregate {
-    pub(crate) first: LlmUsage,
+    pub(crate) first: LlmUsage<'static>,
     pub(crate) count: u64,
     pub(crate) latency_sum: f64,
     pub(crate) latency_n: u64,
@@ -28,21 +28,21 @@ pub(crate) struct Aggregate {
 }
 
 impl Aggregate {
-    fn new(pending: PendingUsage) -> Aggregate {
-        let latency = pending.usage.latency_ms;
+    fn new(usage: LlmUsage<'_>, ts: f64) -> Aggregate {
+        let latency = usage.latency_ms;
         Aggregate {
-            first: pending.usage,
+            first: usage.into_owned(),
             count: 1,
             latency_sum: latency.unwrap_or(0.0),
             latency_n: latency.is_some() as u64,
-            ts: pending.ts,
+            ts,
         }
     }
 
     /// Whether `usage` has this aggregate's key and fits in it: a folded
     /// line must stay within the protocol's limits, or every monitor would
     /// refuse it and all its calls with it.
-    fn takes(&self, usage: &LlmUsage) -> bool {
+    fn takes(&self, usage: &LlmUsage<'_>) -> bool {
         let first = &self.first;
         let same_key = first.model == usage.model
             && first.feature == usage.feature
@@ -59,8 +59,8 @@ impl Aggregate {
             && (first.cost_usd.unwrap_or(0.0) + usage.cost_usd.unwrap_or(0.0)).is_finite()
     }
 
-    fn fold(&mut self, pending: PendingUsage) {
-        let (sum, add) = (&mut self.first, &pending.usage);
+    fn fold(&mut self, add: &LlmUsage<'_>, ts: f64) {
+        let sum = &mut self.first;
         // `takes` checked that every sum stays within the protocol's limits.
         sum.tokens_in += add.tokens_in;
         sum.tokens_out += add.tokens_out;
@@ -75,11 +75,11 @@ impl Aggregate {
             self.latency_n += 1;
         }
         self.count += 1;
-        self.ts = pending.ts;
+        self.ts = ts;
     }
 
     /// The folded line's fields.
-    pub(crate) fn usage(&self) -> LlmUsage {
+    pub(crate) fn usage(&self) -> LlmUsage<'static> {
         let mut usage = self.first.clone();
         usage.latency_ms = (self.latency_n > 0).then(|| self.latency_sum / self.latency_n as f64);
         usage
@@ -158,17 +158,23 @@ impl Pending {
 
     /// Queues `pending` if the queue has room, else folds it into its
     /// aggregate, else (past `max_aggregates` keys) drops it.
-    pub(crate) fn push_usage(&mut self, pending: PendingUsage, capacity: usize, max_aggregates: usize) -> Outcome {
+    pub(crate) fn push_usage(
+        &mut self,
+        usage: LlmUsage<'_>,
+        ts: f64,
+        capacity: usize,
+        max_aggregates: usize,
+    ) -> Outcome {
         if self.usage.len() < capacity {
-            self.usage.push_back(pending);
+            self.usage.push_back(PendingUsage { usage: usage.into_owned(), ts });
             return Outcome::Queued;
         }
-        if let Some(aggregate) = self.aggregates.iter_mut().find(|a| a.takes(&pending.usage)) {
-            aggregate.fold(pending);
+        if let Some(aggregate) = self.aggregates.iter_mut().find(|a| a.takes(&usage)) {
+            aggregate.fold(&usage, ts);
             return Outcome::Coalesced;
         }
         if self.aggregates.len() < max_aggregates {
-            self.aggregates.push(Aggregate::new(pending));
+            self.aggregates.push(Aggregate::new(usage, ts));
             return Outcome::Queued;
         }
         Outcome::Dropped

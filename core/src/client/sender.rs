@@ -383,16 +383,16 @@ fn tick_heartbeat(state: &mut State, now: Instant) {
 }
 
 impl Inner {
-    fn usage_message(&self, usage: super::LlmUsage, ts: f64, count: Option<u64>) -> Message {
+    fn usage_message(&self, usage: super::LlmUsage<'static>, ts: f64, count: Option<u64>) -> Message {
         Message::LlmUsage(wire::LlmUsage {
             channel: self.config.channel.clone(),
-            model: usage.model,
-            feature: usage.feature,
+            model: usage.model.into_owned(),
+            feature: usage.feature.into_owned(),
             tokens_in: usage.tokens_in,
             tokens_out: usage.tokens_out,
             latency_ms: usage.latency_ms,
             pid: Some(self.pid),
-            provider: usage.provider,
+            provider: usage.provider.map(|p| p.into_owned()),
             cache_read_tokens: usage.cache_read_tokens,
             reasoning_tokens: usage.reasoning_tokens,
             cost_usd: usage.cost_usd,

@@ -1,5 +1,6 @@
 use crate::error::{Error, Result};
 use crate::validate;
+use std::borrow::Cow;
 
 /// One LLM call to report with [`MonitorClient::log_llm_usage`](super::MonitorClient::log_llm_usage).
 ///
@@ -9,23 +10,32 @@ use crate::validate;
 ///     .provider("openai")
 ///     .cost_usd(0.0042);
 /// ```
+///
+/// The strings may be borrowed (`&str`) or owned (`String`). A client copies
+/// them only when the call is queued or starts a new aggregate; a call that
+/// folds into an existing aggregate allocates nothing.
 #[derive(Debug, Clone, PartialEq)]
-pub struct LlmUsage {
-    pub(crate) model: String,
-    pub(crate) feature: String,
+pub struct LlmUsage<'a> {
+    pub(crate) model: Cow<'a, str>,
+    pub(crate) feature: Cow<'a, str>,
     pub(crate) tokens_in: u64,
     pub(crate) tokens_out: u64,
     pub(crate) latency_ms: Option<f64>,
-    pub(crate) provider: Option<String>,
+    pub(crate) provider: Option<Cow<'a, str>>,
     pub(crate) cache_read_tokens: Option<u64>,
     pub(crate) reasoning_tokens: Option<u64>,
     pub(crate) cost_usd: Option<f64>,
     pub(crate) ok: Option<bool>,
 }
 
-impl LlmUsage {
+impl<'a> LlmUsage<'a> {
     /// A call to `model` for `feature` that read `tokens_in` and wrote `tokens_out` tokens.
-    pub fn new(model: impl Into<String>, feature: impl Into<String>, tokens_in: u64, tokens_out: u64) -> Self {
+    pub fn new(
+        model: impl Into<Cow<'a, str>>,
+        feature: impl Into<Cow<'a, str>>,
+        tokens_in: u64,
+        tokens_out: u64,
+    ) -> Self {
         LlmUsage {
             model: model.into(),
             feature: feature.into(),
@@ -47,7 +57,7 @@ impl LlmUsage {
     }
 
     /// Who served the call (`gen_ai.provider.name`: "openai", "anthropic", ...).
-    pub fn provider(mut self, provider: impl Into<String>) -> Self {
+    pub fn provider(mut self, provider: impl Into<Cow<'a, str>>) -> Self {
         self.provider = Some(provider.into());
         self
     }
@@ -74,6 +84,22 @@ impl LlmUsage {
     pub fn ok(mut self, ok: bool) -> Self {
         self.ok = Some(ok);
         self
+    }
+
+    /// The same call with its strings owned, to keep it past the caller's borrow.
+    pub(crate) fn into_owned(self) -> LlmUsage<'static> {
+        LlmUsage {
+            model: Cow::Owned(self.model.into_owned()),
+            feature: Cow::Owned(self.feature.into_owned()),
+            provider: self.provider.map(|p| Cow::Owned(p.into_owned())),
+            tokens_in: self.tokens_in,
+            tokens_out: self.tokens_out,
+            latency_ms: self.latency_ms,
+            cache_read_tokens: self.cache_read_tokens,
+            reasoning_tokens: self.reasoning_tokens,
+            cost_usd: self.cost_usd,
+            ok: self.ok,
+        }
     }
 
     /// Checks every field against the protocol's limits, naming the first bad one.
