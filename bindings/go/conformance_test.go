@@ -180,6 +180,13 @@ func redact(line any) (any, error) {
 		}
 		m["instance"] = "<instance>"
 	}
+	if lag, ok := m["lag_ms"]; ok {
+		n, isNumber := lag.(json.Number)
+		if f, err := n.Float64(); !isNumber || err != nil || f < 0 {
+			return nil, fmt.Errorf("lag_ms is not a number >= 0: %v", lag)
+		}
+		m["lag_ms"] = "<lag_ms>"
+	}
 	if sdk, ok := m["sdk"]; ok {
 		s, _ := sdk.(object)
 		if _, isString := s["version"].(string); s == nil || s["lang"] != "go" || !isString {

@@ -174,6 +174,10 @@ def redact(line: dict[str, Any], lang: str = "python") -> dict[str, Any]:
     if "instance" in line:
         assert isinstance(line["instance"], str), f"instance: {line['instance']!r}"
         line["instance"] = "<instance>"
+    if "lag_ms" in line:
+        lag = line["lag_ms"]
+        assert isinstance(lag, (int, float)) and not isinstance(lag, bool) and lag >= 0, f"lag_ms: {lag!r}"
+        line["lag_ms"] = "<lag_ms>"
     if "sdk" in line:
         sdk = line["sdk"]
         assert isinstance(sdk, dict) and sdk.get("lang") == lang and isinstance(sdk.get("version"), str), sdk

@@ -80,7 +80,8 @@ function jsonEqual(a, b) {
 
 /**
  * Replaces what differs from run to run with the corpus's placeholders,
- * after checking types: `ts` a number, `instance` a string, `sdk` this
+ * after checking types: `ts` a number, `instance` a string, `lag_ms` a
+ * number >= 0, `sdk` this
  * runner's language with any version string.
  */
 function redact(line, lang = 'node') {
@@ -93,6 +94,10 @@ function redact(line, lang = 'node') {
   if ('instance' in out) {
     if (typeof out.instance !== 'string') throw new Error(`instance is not a string: ${JSON.stringify(out.instance)}`)
     out.instance = '<instance>'
+  }
+  if ('lag_ms' in out) {
+    if (!isNumber(out.lag_ms) || Number(out.lag_ms) < 0) throw new Error(`lag_ms is not a number >= 0: ${JSON.stringify(out.lag_ms)}`)
+    out.lag_ms = '<lag_ms>'
   }
   if ('sdk' in out) {
     if (out.sdk?.lang !== lang || typeof out.sdk?.version !== 'string') {
