@@ -68,14 +68,14 @@ fn summarize(mut samples: Vec<u64>) -> Summary {
     }
 }
 
-fn time_calls(calls: usize, mut call: impl FnMut(usize)) -> Vec<u64> {
-    let mut samples = Vec::with_capacity(calls);
-    for i in 0..calls {
+/// Times each call; `samples` is allocated and touched beforehand, so the
+/// RSS read around this loop shows the client's memory, not the samples'.
+fn time_calls(samples: &mut [u64], mut call: impl FnMut(usize)) {
+    for (i, sample) in samples.iter_mut().enumerate() {
         let start = Instant::now();
         call(i);
-        samples.push(start.elapsed().as_nanos() as u64);
+        *sample = start.elapsed().as_nanos() as u64;
     }
-    samples
 }
 
 fn report(name: &str, samples: Vec<u64>, rss_before: u64, rss_after: u64) {
@@ -115,17 +115,34 @@ fn stuck_monitor(path: &PathBuf, calls: usize) {
     std::thread::sleep(Duration::from_millis(200));
     println!("monitor accepts and never reads:");
 
+    // Filled with ones so its pages are touched (and counted in RSS) before timing.
+    let mut samples = vec![1u64; calls];
     let rss_before = rss_kib();
-    let samples = time_calls(calls, |_| client.heartbeat());
-    report("  heartbeat()", samples, rss_before, rss_kib());
+    time_calls(&mut samples, |_| client.heartbeat());
+    let rss_after = rss_kib();
+    report("  heartbeat()", samples.clone(), rss_before, rss_after);
 
     let models = ["gpt-4", "gpt-4o-mini", "claude-sonnet", "llama-3"];
     let rss_before = rss_kib();
-    let samples = time_calls(calls, |i| {
+    time_calls(&mut samples, |i| {
         let usage = LlmUsage::new(models[i % models.len()], "jokes", 145, 87).latency_ms(1850.0);
         client.log_llm_usage(usage).unwrap();
     });
-    report("  log_llm_usage()", samples, rss_before, rss_kib());
+    let rss_after = rss_kib();
+    report("  log_llm_usage()", samples.clone(), rss_before, rss_after);
+
+    // Memory stays flat however long the monitor does not read.
+    let rss_start = rss_kib();
+    let mut checkpoints = Vec::new();
+    for round in 0..5 {
+        for i in 0..1_000_000usize {
+            let usage = LlmUsage::new(models[i % models.len()], "jokes", 145, 87).latency_ms(1850.0);
+            client.log_llm_usage(usage).unwrap();
+            client.heartbeat();
+        }
+        checkpoints.push(format!("{}M: {} KiB", (round + 1) * 2, rss_kib()));
+    }
+    println!("  RSS over 10M more calls, from {rss_start} KiB: {}", checkpoints.join(", "));
     let stats = client.stats();
     println!(
         "  stats: queued {} sent {} coalesced {} dropped {} (connected {})",

@@ -22,3 +22,8 @@ pub use decode::decode_line;
 pub use encode::{encode_line, encode_line_into};
 pub use error::{DecodeError, Error, ErrorClass, Result};
 pub use wire::{default_socket_path, Message, DEFAULT_SOCKET_PATH, MAX_LINE_BYTES, PROTOCOL_VERSION, SOCKET_ENV};
+
+/// The README's Rust example, compiled by `cargo test` so it cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
