@@ -31,5 +31,8 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DEFAULT_QUEUE_CAPACITY", kissmon::DEFAULT_QUEUE_CAPACITY)?;
     m.add("DEFAULT_MAX_AGGREGATES", kissmon::DEFAULT_MAX_AGGREGATES)?;
     m.add("DEFAULT_HEARTBEAT_INTERVAL", kissmon::DEFAULT_HEARTBEAT_INTERVAL.as_secs_f64())?;
+    m.add("DEFAULT_FLUSH_TIMEOUT", kissmon::DEFAULT_FLUSH_TIMEOUT.as_secs_f64())?;
+    m.add("DEFAULT_CLOSE_TIMEOUT", kissmon::DEFAULT_CLOSE_TIMEOUT.as_secs_f64())?;
+    m.add("EXIT_FLUSH_BUDGET", kissmon::EXIT_FLUSH_BUDGET.as_secs_f64())?;
     Ok(())
 }

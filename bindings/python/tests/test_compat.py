@@ -51,8 +51,13 @@ def test_client_end_to_end(monitor: Monitor, sock_path: str) -> None:
         assert await client.unregister() is True
 
     asyncio.run(bot())
-    messages = [legacy_view(line) for line in monitor.take(6)]
-    messages += [legacy_view(line) for line in monitor.take(0, 0.2)]
+    # The unregister was written before asyncio.run returned, but the monitor's
+    # reader thread may not have read it yet: wait for it, not for a fixed time.
+    lines = monitor.take(6)
+    deadline = time.monotonic() + 3.0
+    while not any('"unregister"' in line for line in lines) and time.monotonic() < deadline:
+        lines += monitor.take(1, deadline - time.monotonic())
+    messages = [legacy_view(line) for line in lines]
     kinds = [m["type"] for m in messages]
     assert kinds[:4] == ["register", "heartbeat", "llm_usage", "llm_usage"]
     assert kinds[-1] == "unregister"

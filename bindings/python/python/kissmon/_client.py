@@ -23,8 +23,11 @@ from ._warnings import WarningLog
 _T = TypeVar("_T")
 _Self = TypeVar("_Self", bound="MonitorClient")
 
-#: How long, in total, the interpreter's exit waits for live clients to deliver.
-EXIT_TIMEOUT = 1.0
+#: How long, in total, the interpreter's exit waits for live clients to
+#: deliver: the core's budget for every binding's exit hook.
+EXIT_TIMEOUT = _native.EXIT_FLUSH_BUDGET
+_FLUSH_TIMEOUT = _native.DEFAULT_FLUSH_TIMEOUT
+_CLOSE_TIMEOUT = _native.DEFAULT_CLOSE_TIMEOUT
 
 _live: weakref.WeakSet[MonitorClient] = weakref.WeakSet()
 
@@ -98,14 +101,14 @@ class MonitorClient(_native.MonitorClient):
         if task is not None and not task.done():
             task.cancel()
 
-    def flush(self, timeout: float = 1.0) -> bool:
+    def flush(self, timeout: float = _FLUSH_TIMEOUT) -> bool:
         """Waits up to ``timeout`` seconds for every call made so far to be
         written; returns whether they were. Releases the GIL while waiting."""
         delivered = super().flush(timeout)
         self._drain_warnings()
         return delivered
 
-    def close(self, timeout: float = 2.0) -> bool:
+    def close(self, timeout: float = _CLOSE_TIMEOUT) -> bool:
         """Unregisters if registered, flushes for up to ``timeout`` seconds and
         stops the sender. Returns whether everything was written. Idempotent;
         later calls are ignored and counted as dropped."""
@@ -114,13 +117,13 @@ class MonitorClient(_native.MonitorClient):
         self._drain_warnings()
         return clean
 
-    async def aflush(self, timeout: float = 1.0) -> bool:
+    async def aflush(self, timeout: float = _FLUSH_TIMEOUT) -> bool:
         """``flush`` for asyncio: the wait runs off the event loop."""
         delivered = await _off_loop(super().flush, timeout)
         self._drain_warnings()
         return delivered
 
-    async def aclose(self, timeout: float = 2.0) -> bool:
+    async def aclose(self, timeout: float = _CLOSE_TIMEOUT) -> bool:
         """``close`` for asyncio: the wait runs off the event loop."""
         self._cancel_beat_task()
         clean = await _off_loop(super().close, timeout)
