@@ -352,11 +352,14 @@ impl Inner {
     }
 
     /// Sets the registration to replay, and queues it to be written next.
-    fn set_registration(state: &mut State, registration: wire::Register, line: Arc<[u8]>) {
-        state.pending.register = Some(Arc::clone(&line));
-        state.pending.unregister = None;
+    /// Returns how many pending lines it replaced (an older register line,
+    /// an unwritten unregister): those calls count as coalesced.
+    fn set_registration(state: &mut State, registration: wire::Register, line: Arc<[u8]>) -> u64 {
+        let replaced = state.pending.register.replace(Arc::clone(&line)).is_some() as u64
+            + state.pending.unregister.take().is_some() as u64;
         state.registration = Some(registration);
         state.registration_line = Some(line);
+        replaced
     }
 
     /// Waits until every call accepted before now is written, or `deadline`.
@@ -505,7 +508,7 @@ impl MonitorClient {
         let registration = inner.registration(map, interval, now_ts());
         let line = Inner::encode(Message::Register(registration.clone()))?;
         inner.submit(true, |state| {
-            Inner::set_registration(state, registration, line);
+            state.coalesced += Inner::set_registration(state, registration, line);
             Outcome::Queued
         });
         Ok(())
@@ -575,7 +578,7 @@ impl MonitorClient {
             registration.envelope.ts = Some(now_ts());
             let line = Inner::encode(Message::Register(registration.clone()))?;
             if !state.closed {
-                Inner::set_registration(&mut state, registration, line);
+                state.coalesced += Inner::set_registration(&mut state, registration, line);
                 state.accepted += 1;
                 state.sender_idle = false;
                 drop(state);
