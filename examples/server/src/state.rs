@@ -106,6 +106,30 @@ struct Bot {
 }
 
 impl Bot {
+    /// A bot this monitor did not know, online from `at`; the caller fills
+    /// in what its first message said.
+    fn arrived(pid: u32, reason: String, at: SystemTime, now: Instant, peer: Peer, peer_mismatch: bool) -> Bot {
+        Bot {
+            pid,
+            status: Status::Online,
+            reason,
+            features_json: "{}".into(),
+            registered_at: at,
+            last_seen: at,
+            last_beat: now,
+            lang: None,
+            sdk_version: None,
+            instance: None,
+            interval: None,
+            lag_ms: None,
+            status_changed_at: at,
+            peer_mismatch,
+            proc: Proc::Unchecked { peer_verified: peer.pid == Some(pid) },
+            peer,
+            dirty: false,
+        }
+    }
+
     fn row(&self, channel: &str) -> StatusRow {
         StatusRow {
             channel: channel.to_owned(),
@@ -319,23 +343,12 @@ impl StateWorker {
             }
             None => {
                 let bot = Bot {
-                    pid,
-                    status: Status::Online,
-                    reason: "register".into(),
                     features_json,
-                    registered_at: at,
-                    last_seen: at,
-                    last_beat: now,
                     lang,
                     sdk_version,
                     instance: envelope.instance,
                     interval: heartbeat_interval_s,
-                    lag_ms: None,
-                    status_changed_at: at,
-                    peer_mismatch,
-                    peer,
-                    proc: Proc::Unchecked { peer_verified },
-                    dirty: false,
+                    ..Bot::arrived(pid, "register".into(), at, now, peer, peer_mismatch)
                 };
                 self.bots.insert(channel.clone(), bot);
                 self.record_transition(&channel, None, at);
@@ -368,24 +381,11 @@ impl StateWorker {
                 }
             }
             None => {
+                let reason = "heartbeat from a bot not registered with this monitor".into();
                 let bot = Bot {
-                    pid,
-                    status: Status::Online,
-                    reason: "heartbeat from a bot not registered with this monitor".into(),
-                    features_json: "{}".into(),
-                    registered_at: at,
-                    last_seen: at,
-                    last_beat: now,
-                    lang: None,
-                    sdk_version: None,
                     instance: envelope.instance,
-                    interval: None,
                     lag_ms,
-                    status_changed_at: at,
-                    peer_mismatch,
-                    peer,
-                    proc: Proc::Unchecked { peer_verified },
-                    dirty: false,
+                    ..Bot::arrived(pid, reason, at, now, peer, peer_mismatch)
                 };
                 self.bots.insert(channel.clone(), bot);
                 self.record_transition(&channel, None, at);
