@@ -42,11 +42,15 @@ gcc "${cflags[@]}" bindings/c/examples/basic_bot.c "${shared_link[@]}" -Wl,-rpat
 for test in test_api test_sigpipe test_example; do
   gcc "${cflags[@]}" -D_GNU_SOURCE -Ibindings/c/tests/c "bindings/c/tests/c/$test.c" "${static_link[@]}" -o "$out/$test"
 done
-if ldd "$out/basic_bot_static" | grep -q libkissmon; then
+# ldd's output is captured first: with pipefail, `ldd | grep -q` fails
+# whenever grep exits before ldd has finished writing (SIGPIPE).
+static_deps="$(ldd "$out/basic_bot_static")"
+shared_deps="$(ldd "$out/basic_bot_shared")"
+if grep -q libkissmon <<<"$static_deps"; then
   echo "FAIL: basic_bot_static links libkissmon.so" >&2
   exit 1
 fi
-ldd "$out/basic_bot_shared" | grep -q "libkissmon.so => $lib_dir" || {
+grep -q "libkissmon.so => $lib_dir" <<<"$shared_deps" || {
   echo "FAIL: basic_bot_shared does not load $lib_dir/libkissmon.so" >&2
   exit 1
 }
