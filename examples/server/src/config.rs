@@ -1,11 +1,15 @@
 //! Every setting of a running monitor, with its default. The CLI's `serve`
 //! flags map one to one onto these fields.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 /// Where the database goes when `--db` is not given.
 pub const DEFAULT_DB_PATH: &str = "./kissbot_monitor.db";
+
+/// Where the HTTP API listens when `--http` is not given: loopback only.
+pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:9477";
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -34,6 +38,20 @@ pub struct Config {
     pub max_pending_usage: usize,
     /// Distinct aggregates allowed once rows fold; past this, calls are shed and counted.
     pub max_usage_aggregates: usize,
+    /// The HTTP API's address; `None` when `--http off`.
+    pub http: Option<SocketAddr>,
+    /// Bearer token every endpoint but `/healthz` requires, when set.
+    pub http_token: Option<String>,
+    /// `/metrics` answers without the token.
+    pub metrics_public: bool,
+    /// HTTP connections served at once; more wait in the kernel's backlog.
+    pub http_max_connections: usize,
+    /// How long a request may take, from its first header byte to the end of the response.
+    pub http_request_timeout: Duration,
+    /// `/healthz` answers 503 when rows wait for the writer and nothing was committed for this long.
+    pub writer_stall: Duration,
+    /// Dead and offline bots stay in the live view (API, metrics) this long after their last change.
+    pub forget_after: Duration,
 }
 
 impl Config {
@@ -51,6 +69,13 @@ impl Config {
             reject_peer_mismatch: false,
             max_pending_usage: 200_000,
             max_usage_aggregates: 10_000,
+            http: Some(DEFAULT_HTTP_ADDR.parse().expect("the default HTTP address parses")),
+            http_token: None,
+            metrics_public: false,
+            http_max_connections: 256,
+            http_request_timeout: Duration::from_secs(30),
+            writer_stall: Duration::from_secs(30),
+            forget_after: Duration::from_secs(24 * 3600),
         }
     }
 

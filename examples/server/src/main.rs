@@ -103,6 +103,28 @@ struct ServeArgs {
     /// Distinct llm_usage aggregates allowed while rows fold; past this, calls are shed and counted.
     #[arg(long, default_value_t = 10_000)]
     max_usage_aggregates: usize,
+    /// Address of the HTTP API, dashboard and /metrics (e.g. 127.0.0.1:9477, [::1]:9477), or `off`.
+    /// A non-loopback address needs --http-token.
+    #[arg(long, default_value = kissmon_server::config::DEFAULT_HTTP_ADDR, value_parser = parse_http)]
+    http: HttpAddr,
+    /// Bearer token that every HTTP endpoint but /healthz requires. Default: $KISSMON_HTTP_TOKEN.
+    #[arg(long)]
+    http_token: Option<String>,
+    /// Serve /metrics without the token (Prometheus scrapers that cannot send one).
+    #[arg(long)]
+    metrics_public: bool,
+    /// HTTP connections served at once; further ones wait until one closes.
+    #[arg(long, default_value_t = 256)]
+    http_max_connections: usize,
+    /// How long one HTTP request may take, headers included, before the connection is closed.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    http_request_timeout: Duration,
+    /// /healthz reports 503 when rows wait for the writer and none were committed for this long.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    writer_stall: Duration,
+    /// Dead and offline bots leave the live view (API, /metrics) this long after their last change; their rows stay.
+    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    forget_after: Duration,
     /// Log filter (tracing syntax); RUST_LOG overrides it.
     #[arg(long, default_value = "info")]
     log: String,
@@ -121,8 +143,27 @@ impl ServeArgs {
         config.reject_peer_mismatch = self.reject_peer_mismatch;
         config.max_pending_usage = self.max_pending_usage;
         config.max_usage_aggregates = self.max_usage_aggregates;
+        config.http = self.http.0;
+        config.http_token = self.http_token.clone().or_else(|| std::env::var("KISSMON_HTTP_TOKEN").ok());
+        config.metrics_public = self.metrics_public;
+        config.http_max_connections = self.http_max_connections;
+        config.http_request_timeout = self.http_request_timeout;
+        config.writer_stall = self.writer_stall;
+        config.forget_after = self.forget_after;
         config
     }
+}
+
+#[derive(Clone, Copy)]
+struct HttpAddr(Option<std::net::SocketAddr>);
+
+fn parse_http(text: &str) -> Result<HttpAddr, String> {
+    if text == "off" {
+        return Ok(HttpAddr(None));
+    }
+    text.parse()
+        .map(|addr| HttpAddr(Some(addr)))
+        .map_err(|_| format!("expected an address like 127.0.0.1:9477 or [::1]:9477, or `off`, got {text:?}"))
 }
 
 #[derive(Clone, Copy)]
