@@ -15,9 +15,9 @@ pub mod demo;
 mod error;
 pub mod ingest;
 pub mod probe;
+pub mod registry;
 pub mod report;
 pub mod server;
-pub mod state;
 pub mod store;
 pub mod time;
 

@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::counters::Counters;
 use crate::error::{Context, Error, Result};
 use crate::ingest::{self, Ingest};
-use crate::state::StateWorker;
+use crate::registry::StateWorker;
 use crate::store::{self, Store};
 use crate::time::iso;
 use std::future::Future;

@@ -10,7 +10,7 @@
 //! sheds that batch and counts its lines.
 
 use crate::counters::{Counter, Counters, Tally};
-use crate::state::{Accepted, Batch, Peer};
+use crate::registry::{Accepted, Batch, Peer};
 use crate::store::{Store, UsageRow};
 use kissmon::{DecodeError, Message, MAX_LINE_BYTES};
 use std::os::fd::AsRawFd;
