@@ -13,6 +13,7 @@ pub mod config;
 pub mod counters;
 pub mod demo;
 mod error;
+pub mod http;
 pub mod ingest;
 pub mod probe;
 pub mod registry;

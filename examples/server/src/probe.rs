@@ -102,10 +102,10 @@ pub struct Request {
 }
 
 /// What the prober found, sent back to the state worker.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Finding {
-    /// The pid runs here; `start` names the process.
-    Alive { channel: String, pid: u32, start: u64 },
+    /// The pid runs here; `start` names the process. `sample`: (rss MiB, cpu %) when metrics were sampled.
+    Alive { channel: String, pid: u32, start: u64, sample: Option<(f64, f64)> },
     /// The pid cannot be seen here (absent, exited, or another process since).
     Gone { channel: String, pid: u32, why: String },
 }
@@ -159,17 +159,18 @@ fn run(requests: &Receiver<Request>, store: &Store, counters: &Counters, finding
                     Finding::Gone { channel, pid, why: format!("pid {pid} exited and now belongs to another process") }
                 }
                 (Some(seen), _) => {
-                    if let Some((rss, cpu_pct)) = sample {
+                    let sample = sample.map(|(rss, cpu_pct)| (rss as f64 / (1024.0 * 1024.0), cpu_pct));
+                    if let Some((rss_mb, cpu_pct)) = sample {
                         metrics.push(MetricRow {
                             at: now,
                             channel: channel.clone(),
                             pid,
-                            rss_mb: rss as f64 / (1024.0 * 1024.0),
+                            rss_mb,
                             cpu_pct,
                             features_json,
                         });
                     }
-                    Finding::Alive { channel, pid, start: seen.start }
+                    Finding::Alive { channel, pid, start: seen.start, sample }
                 }
             };
             found.push(finding);

@@ -5,14 +5,17 @@
 use crate::config::Config;
 use crate::counters::Counters;
 use crate::error::{Context, Error, Result};
+use crate::http::HttpState;
 use crate::ingest::{self, Ingest};
-use crate::registry::StateWorker;
+use crate::registry::{Fleet, StateWorker};
+use crate::store::read::Reads;
 use crate::store::{self, Store};
 use crate::time::iso;
 use std::future::Future;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener as StdUnixListener, UnixStream as StdUnixStream};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -26,6 +29,7 @@ const MAX_SOCKET_PATH_BYTES: usize = 107;
 pub struct Server {
     config: Arc<Config>,
     listener: StdUnixListener,
+    http: Option<std::net::TcpListener>,
     /// (device, inode) of our socket file, so that a stop removes only our own.
     socket_id: (u64, u64),
     conn: rusqlite::Connection,
@@ -39,8 +43,14 @@ impl Server {
     /// one that allows blocking (it does file I/O).
     pub fn bind(config: Config) -> Result<Server> {
         let conn = store::open_for_writing(&config.db_path)?;
+        let http = config.http.map(|addr| bind_http(addr, config.http_token.is_some())).transpose()?;
         let (listener, socket_id) = bind_socket(&config.socket_path, config.socket_mode)?;
-        Ok(Server { config: Arc::new(config), listener, socket_id, conn, counters: Arc::default() })
+        Ok(Server { config: Arc::new(config), listener, http, socket_id, conn, counters: Arc::default() })
+    }
+
+    /// The address the HTTP API listens on (with the port the kernel chose for port 0).
+    pub fn http_addr(&self) -> Option<std::net::SocketAddr> {
+        self.http.as_ref().and_then(|listener| listener.local_addr().ok())
     }
 
     pub fn counters(&self) -> Arc<Counters> {
@@ -59,8 +69,10 @@ impl Server {
     /// worker run on a control thread of their own, so that neither waits for
     /// a turn behind thousands of busy readers.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<()> {
-        let Server { config, listener, socket_id, conn, counters } = self;
-        let previous = store::load_live_bots(&conn)?;
+        let http_addr = self.http_addr();
+        let Server { config, listener, http, socket_id, conn, counters } = self;
+        let forget_before = SystemTime::now().checked_sub(config.forget_after).unwrap_or(SystemTime::UNIX_EPOCH);
+        let previous = store::load_bots(&conn, forget_before)?;
         let store = Store::start(conn, Arc::clone(&counters), &config)?;
         store.push_meta("monitor_pid", std::process::id().to_string());
         store.push_meta("monitor_started_at", iso(SystemTime::now()));
@@ -73,13 +85,43 @@ impl Server {
         if !previous.is_empty() {
             tracing::info!("{} bots from the previous run are watched until they report again", previous.len());
         }
-        let state = StateWorker::new(Arc::clone(&config), previous, store.clone(), Arc::clone(&counters), prober);
+        let (fleet_tx, fleet_rx) = watch::channel(Arc::new(Fleet::empty()));
+        let state =
+            StateWorker::new(Arc::clone(&config), previous, store.clone(), Arc::clone(&counters), prober, fleet_tx);
         let ingest = Arc::new(Ingest::new(Arc::clone(&counters), store.clone(), state_tx, config.reject_peer_mismatch));
         let (stop_tx, stop_rx) = watch::channel(false);
         listener.set_nonblocking(true).context(|| "cannot make the listener non-blocking".into())?;
         let readers = tokio::runtime::Handle::current();
         let socket_path = config.socket_path.clone();
         let (ended_tx, mut ended) = oneshot::channel::<()>();
+        let accepting = Arc::new(AtomicBool::new(true));
+        let http_task = match (http, http_addr) {
+            (Some(http), Some(http_addr)) => {
+                http.set_nonblocking(true).context(|| "cannot make the HTTP listener non-blocking".into())?;
+                let http =
+                    tokio::net::TcpListener::from_std(http).context(|| "cannot register the HTTP listener".into())?;
+                let state = Arc::new(HttpState {
+                    config: Arc::clone(&config),
+                    fleet: fleet_rx,
+                    counters: Arc::clone(&counters),
+                    store: store.clone(),
+                    reads: Arc::new(Reads::new(&config.db_path)),
+                    read_permits: tokio::sync::Semaphore::new(crate::http::DB_READS_AT_ONCE),
+                    started_at: SystemTime::now(),
+                    accepting: Arc::clone(&accepting),
+                    http_addr,
+                });
+                store.push_meta("http_addr", http_addr.to_string());
+                let limits = crate::http::listener_limits(&config);
+                tracing::info!("HTTP API on http://{http_addr}/api/v1/ (metrics at /metrics)");
+                Some(tokio::spawn(crate::http::serve(http, crate::http::router(state), limits, stop_rx.clone())))
+            }
+            _ => {
+                store.push_meta("http_addr", String::new());
+                None
+            }
+        };
+        let accept_ended = Arc::clone(&accepting);
         let control = std::thread::Builder::new()
             .name("kissmon-control".into())
             .spawn(move || -> Result<()> {
@@ -93,6 +135,7 @@ impl Server {
                         .context(|| "cannot register the listener".into())?;
                     let state_task = tokio::spawn(state.run(state_rx, findings_rx));
                     ingest::accept_loop(listener, ingest, stop_rx, readers).await;
+                    accept_ended.store(false, Ordering::Relaxed);
                     remove_own_socket(&socket_path, socket_id);
                     // The state worker ends once every reader has handed on its last lines.
                     let _ = state_task.await;
@@ -114,6 +157,9 @@ impl Server {
         }
         tracing::info!("stopping: flushing storage and removing {}", config.socket_path.display());
         let _ = stop_tx.send(true);
+        if let Some(http_task) = http_task {
+            let _ = http_task.await;
+        }
         tokio::task::spawn_blocking(move || {
             let served = control.join().map_err(|_| Error::new("the control thread panicked"))?;
             store.push_meta("monitor_stopped_at", iso(SystemTime::now()));
@@ -126,6 +172,25 @@ impl Server {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Binds the HTTP listener. A non-loopback address needs a token: the API
+/// shows every bot and its spend to whoever can reach it.
+fn bind_http(addr: std::net::SocketAddr, has_token: bool) -> Result<std::net::TcpListener> {
+    if !addr.ip().is_loopback() && !has_token {
+        return Err(Error::new(format!(
+            "--http {addr} is not a loopback address: set --http-token (or KISSMON_HTTP_TOKEN, or http_token in the \
+             config file) so that only holders of the token can read the API, or listen on 127.0.0.1"
+        )));
+    }
+    std::net::TcpListener::bind(addr).map_err(|err| {
+        let hint = if err.kind() == std::io::ErrorKind::AddrInUse {
+            " (another monitor? choose another --http, or --http off)"
+        } else {
+            ""
+        };
+        Error::new(format!("cannot listen on --http {addr}: {err}{hint}"))
+    })
 }
 
 /// Fires when dropped, however the control thread ends.

@@ -1,7 +1,17 @@
 //! The state worker: the live registry of bots, in memory, on one task.
 //! Heartbeats touch memory only; status changes go to the store at once,
 //! `last_seen` of heartbeating bots once per status flush. It never waits
-//! on storage or /proc: both are handed work and answer later.
+//! on storage, /proc or HTTP: storage and the prober are handed work and
+//! answer later, and readers of the live state (the HTTP API, /metrics) get
+//! an immutable snapshot it publishes at most every [`PUBLISH_EVERY`].
+//!
+//! Dead and offline bots stay in the registry, unwatched, for
+//! `forget_after`, so the API and /metrics show them; their rows stay in
+//! the database for good.
+
+mod view;
+
+pub use view::{BotView, Fleet};
 
 use crate::config::Config;
 use crate::counters::{Counter, Counters};
@@ -13,7 +23,11 @@ use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::mpsc::{Receiver, UnboundedReceiver};
+use tokio::sync::watch;
 use tokio::time::{interval, MissedTickBehavior};
+
+/// How stale the published snapshot may be while bots change.
+pub const PUBLISH_EVERY: Duration = Duration::from_millis(200);
 
 /// The connection a batch came from (SO_PEERCRED).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -58,12 +72,15 @@ impl Status {
         }
     }
 
-    fn parse(text: &str) -> Status {
-        match text {
-            "online" => Status::Online,
-            "stale" => Status::Stale,
-            _ => Status::Unknown,
-        }
+    pub const ALL: [Status; 5] = [Status::Online, Status::Stale, Status::Dead, Status::Offline, Status::Unknown];
+
+    pub fn parse(text: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|status| status.as_str() == text)
+    }
+
+    /// Dead or offline: kept for the live view only, never watched.
+    fn gone(self) -> bool {
+        matches!(self, Status::Dead | Status::Offline)
     }
 
     /// Online, stale or unknown: the bot may still run, so it is watched.
@@ -101,6 +118,8 @@ struct Bot {
     peer_mismatch: bool,
     peer: Peer,
     proc: Proc,
+    /// The latest rss (MiB) and cpu (%) the prober sampled.
+    sample: Option<(f64, f64)>,
     /// `last_seen` or another field changed since the row was last written.
     dirty: bool,
 }
@@ -126,6 +145,7 @@ impl Bot {
             peer_mismatch,
             proc: Proc::Unchecked { peer_verified: peer.pid == Some(pid) },
             peer,
+            sample: None,
             dirty: false,
         }
     }
@@ -164,7 +184,7 @@ impl Bot {
         };
         let bot = Bot {
             pid: row.pid,
-            status: Status::parse(row.status),
+            status: Status::parse(row.status).unwrap_or(Status::Unknown),
             reason: row.status_reason,
             features_json: row.features_json,
             registered_at: row.registered_at,
@@ -180,6 +200,7 @@ impl Bot {
             peer_mismatch: row.peer_mismatch,
             peer: Peer { pid: row.peer_pid, uid: row.peer_uid },
             proc,
+            sample: None,
             dirty: false,
         };
         (row.channel, bot)
@@ -195,20 +216,53 @@ pub struct StateWorker {
     /// Rows and transitions to hand to the store at the end of this step.
     rows: Vec<StatusRow>,
     transitions: Vec<TransitionRow>,
+    /// Where the snapshot for readers goes, and whether it is behind.
+    publish: watch::Sender<Arc<Fleet>>,
+    changed: bool,
 }
 
 impl StateWorker {
-    /// A registry that starts from the bots a previous monitor left watched.
+    /// A registry that starts from the bots a previous monitor left watched
+    /// (and those that went dead or offline less than `forget_after` ago).
     pub fn new(
         config: Arc<Config>,
         previous: Vec<StatusRow>,
         store: Store,
         counters: Arc<Counters>,
         prober: SyncSender<probe::Request>,
+        publish: watch::Sender<Arc<Fleet>>,
     ) -> StateWorker {
         let now = Instant::now();
         let bots = previous.into_iter().map(|row| Bot::from_row(row, now)).collect();
-        StateWorker { config, bots, store, counters, prober: Some(prober), rows: Vec::new(), transitions: Vec::new() }
+        let mut worker = StateWorker {
+            config,
+            bots,
+            store,
+            counters,
+            prober: Some(prober),
+            rows: Vec::new(),
+            transitions: Vec::new(),
+            publish,
+            changed: true,
+        };
+        worker.publish();
+        worker
+    }
+
+    /// Replaces the readers' snapshot if anything changed since the last one.
+    fn publish(&mut self) {
+        if std::mem::take(&mut self.changed) {
+            let fleet = Fleet::new(self.bots.iter().map(|(channel, bot)| view::of(channel, bot, &self.config)));
+            self.publish.send_replace(Arc::new(fleet));
+        }
+    }
+
+    /// Dead and offline bots whose last change is older than `forget_after` leave memory.
+    fn forget_gone(&mut self, now: SystemTime) {
+        let Some(cutoff) = now.checked_sub(self.config.forget_after) else { return };
+        let before = self.bots.len();
+        self.bots.retain(|_, bot| !(bot.status.gone() && bot.status_changed_at < cutoff));
+        self.changed |= self.bots.len() != before;
     }
 
     /// Runs until every reader has gone (`lines` closed), then marks the
@@ -222,6 +276,7 @@ impl StateWorker {
         let mut check = ticker(self.config.check_every);
         let mut metrics = ticker(self.config.metrics_every);
         let mut flush = ticker(self.config.status_flush_every);
+        let mut publish = ticker(PUBLISH_EVERY);
         loop {
             tokio::select! {
                 batch = lines.recv() => {
@@ -238,6 +293,7 @@ impl StateWorker {
                 Some(found) = findings.recv() => self.apply_findings(found),
                 _ = check.tick() => {
                     self.check_liveness(Instant::now());
+                    self.forget_gone(SystemTime::now());
                     self.request_probe(false);
                 }
                 _ = metrics.tick() => {
@@ -247,6 +303,7 @@ impl StateWorker {
                     }
                 }
                 _ = flush.tick() => self.flush_dirty(),
+                _ = publish.tick() => self.publish(),
             }
             self.hand_over();
         }
@@ -263,6 +320,7 @@ impl StateWorker {
     }
 
     fn apply(&mut self, batch: Batch) {
+        self.changed = true;
         for Accepted { message, peer_mismatch } in batch.messages {
             match message {
                 Message::Register(register) => self.register(register, batch.peer, peer_mismatch, batch.received),
@@ -304,10 +362,7 @@ impl StateWorker {
             reason: bot.reason.clone(),
         });
         self.rows.push(bot.row(channel));
-        if matches!(to, Status::Dead | Status::Offline) {
-            // Gone for good: the row stays in the database, not in memory.
-            self.bots.remove(channel);
-        }
+        self.changed = true;
     }
 
     fn register(&mut self, register: Register, peer: Peer, peer_mismatch: bool, at: SystemTime) {
@@ -396,18 +451,18 @@ impl StateWorker {
     fn unregister(&mut self, unregister: Unregister, at: SystemTime) {
         let Unregister { channel, pid, reason, .. } = unregister;
         match self.bots.get(&channel) {
-            Some(bot) if bot.pid == pid => {
+            Some(bot) if bot.pid == pid && !bot.status.gone() => {
                 let reason = match reason {
                     Some(reason) => format!("unregister: {reason}"),
                     None => "unregister".into(),
                 };
                 self.transition(&channel, Status::Offline, reason, at);
             }
-            Some(bot) => {
+            Some(bot) if !bot.status.gone() => {
                 self.counters.add(Counter::unregister_ignored, 1);
                 tracing::info!("ignored unregister of {channel} from pid {pid}: the bot registered as pid {}", bot.pid);
             }
-            None => {
+            Some(_) | None => {
                 self.counters.add(Counter::unregister_ignored, 1);
                 tracing::debug!("ignored unregister of {channel} (pid {pid}): not a watched bot");
             }
@@ -469,11 +524,18 @@ impl StateWorker {
         let at = SystemTime::now();
         for finding in found {
             match finding {
-                Finding::Alive { channel, pid, start } => {
+                Finding::Alive { channel, pid, start, sample } => {
                     let Some(bot) = self.bots.get_mut(&channel) else { continue };
-                    if bot.pid == pid && matches!(bot.proc, Proc::Unchecked { .. }) {
+                    if bot.pid != pid {
+                        continue;
+                    }
+                    if matches!(bot.proc, Proc::Unchecked { .. }) {
                         bot.proc = Proc::Local { start };
                         bot.dirty = true;
+                    }
+                    if sample.is_some() {
+                        bot.sample = sample;
+                        self.changed = true;
                     }
                 }
                 Finding::Gone { channel, pid, why } => {
@@ -542,6 +604,8 @@ impl StateWorker {
             }
         }
         tracing::info!("marked {marked} bots unknown: monitor_stopped");
+        self.changed = true;
+        self.publish();
         self.hand_over();
         self.store.push_counters(self.counters.snapshot());
     }

@@ -17,16 +17,20 @@ use rusqlite::{params, Connection};
 use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 mod fold;
+pub mod read;
 mod rows;
 mod schema;
+pub mod totals;
 
 use fold::{split, Aggregate, UsageKey};
 pub use rows::{MetricRow, StatusRow, TransitionRow, UsageRow};
 pub(crate) use schema::columns;
-pub use schema::{load_live_bots, meta, open_for_reading, open_for_writing, SCHEMA_VERSION};
+pub use schema::{load_bots, meta, open_for_reading, open_for_writing, SCHEMA_VERSION};
+use std::time::Instant;
+use totals::UsageTotals;
 
 /// Everything waiting for the writer.
 #[derive(Debug, Default)]
@@ -64,14 +68,30 @@ impl Batch {
 struct Pending {
     batch: Batch,
     stopping: bool,
+    /// When the oldest row of `batch` was pushed.
+    waiting_since: Option<Instant>,
+    /// When the oldest row of the batch the writer is storing was pushed.
+    writing_since: Option<Instant>,
+    last_commit: Option<SystemTime>,
 }
 
 struct Shared {
     pending: Mutex<Pending>,
     wake: Condvar,
     counters: Arc<Counters>,
+    totals: Arc<UsageTotals>,
     max_pending_usage: usize,
     max_usage_aggregates: usize,
+}
+
+/// How the writer keeps up, for /healthz and /metrics.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WriterHealth {
+    /// How long the oldest row not yet committed has waited; zero when none waits.
+    pub lag: Duration,
+    /// Rows waiting for the writer (not counting a batch it is storing).
+    pub pending_rows: u64,
+    pub last_commit: Option<SystemTime>,
 }
 
 /// Bounds on rows that only pile up while SQLite is stuck.
@@ -88,10 +108,12 @@ pub struct Store {
 impl Store {
     /// Starts the writer thread on an open database (see [`open_for_writing`]).
     pub fn start(conn: Connection, counters: Arc<Counters>, config: &Config) -> Result<Store> {
+        let totals = UsageTotals::load(&conn).context(|| "cannot sum the llm_usage table".into())?;
         let shared = Arc::new(Shared {
             pending: Mutex::default(),
             wake: Condvar::new(),
             counters,
+            totals: Arc::new(totals),
             max_pending_usage: config.max_pending_usage.max(1),
             max_usage_aggregates: config.max_usage_aggregates.max(1),
         });
@@ -107,9 +129,30 @@ impl Store {
         self.shared.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// The database's llm_usage totals, kept current by the writer.
+    pub fn totals(&self) -> Arc<UsageTotals> {
+        Arc::clone(&self.shared.totals)
+    }
+
+    pub fn health(&self) -> WriterHealth {
+        let pending = self.lock();
+        let oldest = match (pending.waiting_since, pending.writing_since) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        WriterHealth {
+            lag: oldest.map_or(Duration::ZERO, |since| since.elapsed()),
+            pending_rows: pending.batch.rows(),
+            last_commit: pending.last_commit,
+        }
+    }
+
     fn push(&self, push: impl FnOnce(&mut Batch, &Shared)) {
         let mut pending = self.lock();
         push(&mut pending.batch, &self.shared);
+        if pending.waiting_since.is_none() && !pending.batch.is_empty() {
+            pending.waiting_since = Some(Instant::now());
+        }
         drop(pending);
         self.shared.wake.notify_one();
     }
@@ -205,11 +248,20 @@ fn write_loop(mut conn: Connection, shared: &Shared) {
             while pending.batch.is_empty() && !pending.stopping {
                 pending = shared.wake.wait(pending).unwrap_or_else(|poisoned| poisoned.into_inner());
             }
+            pending.writing_since = pending.waiting_since.take();
             (std::mem::take(&mut pending.batch), pending.stopping)
         };
         if !batch.is_empty() {
             let rows = batch.rows();
-            if let Err(err) = write_batch(&mut conn, batch, &shared.counters) {
+            let result = write_batch(&mut conn, batch, &shared.counters, &shared.totals);
+            {
+                let mut pending = shared.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                pending.writing_since = None;
+                if result.is_ok() {
+                    pending.last_commit = Some(SystemTime::now());
+                }
+            }
+            if let Err(err) = result {
                 shared.counters.add(Counter::storage_errors, 1);
                 shared.counters.add(Counter::storage_rows_lost, rows);
                 tracing::error!("storage: a transaction of {rows} rows failed and was lost: {err}");
@@ -291,13 +343,14 @@ fn int(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
-fn write_batch(conn: &mut Connection, batch: Batch, counters: &Counters) -> rusqlite::Result<()> {
+fn write_batch(conn: &mut Connection, batch: Batch, counters: &Counters, totals: &UsageTotals) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
     let usage_calls: u64;
     let usage_rows = batch.usage.len() + batch.aggregates.len();
+    let aggregates = batch.aggregates.into_iter().map(|(key, sums)| Aggregate::into_row(key, sums));
+    let usage: Vec<UsageRow> = batch.usage.into_iter().chain(aggregates).collect();
     {
-        let aggregates = batch.aggregates.into_iter().map(|(key, sums)| Aggregate::into_row(key, sums));
-        let rows: Vec<UsageRow> = batch.usage.into_iter().chain(aggregates).collect();
+        let rows = &usage;
         usage_calls = rows.iter().map(|row| row.count).sum();
         // Many rows per statement: SQLite's per-statement work (AUTOINCREMENT's
         // sqlite_sequence lookup and update among it) is paid once per chunk.
@@ -380,6 +433,7 @@ fn write_batch(conn: &mut Connection, batch: Batch, counters: &Counters) -> rusq
         }
     }
     tx.commit()?;
+    totals.add(&usage);
     counters.add(Counter::usage_rows_written, usage_rows as u64);
     counters.add(Counter::usage_calls_written, usage_calls);
     counters.add(Counter::status_rows_written, status_rows as u64);

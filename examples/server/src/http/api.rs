@@ -1,0 +1,580 @@
+//! REST API v1: JSON views of the live registry (from its snapshot, never
+//! from the state worker itself) and of the history in SQLite (on read-only
+//! connections). Handlers only read; none holds a lock across an `.await`.
+
+use super::error::{ApiError, ErrorBody};
+use super::params::{self, Params};
+use super::HttpState;
+use crate::registry::{BotView, Status};
+use crate::store::read::{self, Dimension, UsageGroup, UsageQuery};
+use crate::time::iso;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use utoipa::{IntoParams, ToSchema};
+
+pub fn router() -> Router<Arc<HttpState>> {
+    Router::new()
+        .route("/api/v1/bots", get(bots))
+        .route("/api/v1/bots/{channel}", get(bot))
+        .route("/api/v1/usage", get(usage))
+        .route("/api/v1/transitions", get(transitions))
+        .route("/api/v1/counters", get(counters))
+        .route("/api/v1/monitor", get(monitor))
+        .route("/healthz", get(healthz))
+}
+
+/// A bot as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Bot {
+    pub channel: String,
+    pub pid: u32,
+    /// online, stale, dead, offline or unknown.
+    #[schema(pattern = "^(online|stale|dead|offline|unknown)$")]
+    pub status: String,
+    /// Why it has this status: `register`, `no heartbeat for 80.1s, stale after 75.0s`, `unregister: close`, ...
+    pub status_reason: String,
+    pub status_changed_at: String,
+    pub registered_at: String,
+    /// The last register or heartbeat.
+    pub last_seen: String,
+    /// Seconds since `last_seen`.
+    pub last_seen_age_s: f64,
+    pub lang: Option<String>,
+    pub sdk_version: Option<String>,
+    pub instance: Option<String>,
+    /// The features it registered, name to on/off.
+    #[schema(value_type = Object)]
+    pub features: serde_json::Value,
+    pub heartbeat_interval_s: Option<f64>,
+    /// How long it may go without a heartbeat before it is stale.
+    pub stale_after_s: f64,
+    /// Its event loop's lag at its last heartbeat.
+    pub lag_ms: Option<f64>,
+    /// Latest resident memory sample, MiB (bots on this host).
+    pub rss_mb: Option<f64>,
+    /// Latest cpu sample, percent of one core.
+    pub cpu_pct: Option<f64>,
+    /// Its pid is not visible here (another pid namespace or host): never declared dead.
+    pub pid_unverified: bool,
+    /// A message's pid differed from the sender's (SO_PEERCRED).
+    pub peer_mismatch: bool,
+}
+
+impl Bot {
+    pub fn of(view: &BotView, now: SystemTime) -> Bot {
+        Bot {
+            channel: view.channel.clone(),
+            pid: view.pid,
+            status: view.status.as_str().to_owned(),
+            status_reason: view.status_reason.clone(),
+            status_changed_at: iso(view.status_changed_at),
+            registered_at: iso(view.registered_at),
+            last_seen: iso(view.last_seen),
+            last_seen_age_s: now.duration_since(view.last_seen).unwrap_or(Duration::ZERO).as_secs_f64(),
+            lang: view.lang.clone(),
+            sdk_version: view.sdk_version.clone(),
+            instance: view.instance.clone(),
+            features: serde_json::from_str(&view.features_json).unwrap_or_else(|_| serde_json::json!({})),
+            heartbeat_interval_s: view.heartbeat_interval_s,
+            stale_after_s: view.stale_after.as_secs_f64(),
+            lag_ms: view.lag_ms,
+            rss_mb: view.rss_mb,
+            cpu_pct: view.cpu_pct,
+            pid_unverified: view.pid_unverified,
+            peer_mismatch: view.peer_mismatch,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BotList {
+    pub bots: Vec<Bot>,
+    /// Bots by status over the whole registry, before filters.
+    pub counts: BTreeMap<String, usize>,
+    /// When the registry snapshot was taken.
+    pub taken_at: String,
+}
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct BotsParams {
+    /// Only bots with one of these statuses, comma-separated.
+    #[param(pattern = "^(online|stale|dead|offline|unknown)(,(online|stale|dead|offline|unknown))*$")]
+    status: Option<String>,
+    /// Only bots whose channel contains this text (case-insensitive).
+    #[param(max_length = 128)]
+    q: Option<String>,
+}
+
+fn statuses(text: &str) -> Result<Vec<Status>, String> {
+    text.split(',')
+        .map(|part| {
+            Status::parse(part).ok_or_else(|| {
+                format!("expected a comma-separated list of online, stale, dead, offline, unknown; got {part:?}")
+            })
+        })
+        .collect()
+}
+
+/// The bots in the live registry, with counts by status.
+#[utoipa::path(get, path = "/api/v1/bots", tag = "bots", params(BotsParams),
+    responses((status = 200, body = BotList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn bots(State(state): State<Arc<HttpState>>, RawQuery(query): RawQuery) -> Result<Json<BotList>, ApiError> {
+    let mut params = Params::parse(query.as_deref())?;
+    let wanted = params.take_with("status", statuses)?;
+    let q = params.take_with("q", |q| {
+        if q.len() > 128 {
+            Err(format!("at most 128 bytes, got {}", q.len()))
+        } else {
+            Ok(q.to_lowercase())
+        }
+    })?;
+    params.finish(&["status", "q"])?;
+    let fleet = state.fleet();
+    let now = SystemTime::now();
+    let bots = fleet
+        .bots
+        .iter()
+        .filter(|bot| wanted.as_ref().is_none_or(|wanted| wanted.contains(&bot.status)))
+        .filter(|bot| q.as_ref().is_none_or(|q| bot.channel.to_lowercase().contains(q.as_str())))
+        .map(|bot| Bot::of(bot, now))
+        .collect();
+    let counts = fleet.counts().iter().map(|(status, n)| (status.as_str().to_owned(), *n)).collect();
+    Ok(Json(BotList { bots, counts, taken_at: iso(fleet.taken_at) }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BotDetail {
+    pub bot: Bot,
+    /// Its latest status changes, newest first (at most 50).
+    pub transitions: Vec<Transition>,
+    /// Its rss/cpu samples over the last 24 h, oldest first (at most 1440, the newest).
+    pub samples: Vec<Sample>,
+    /// Its LLM usage over the last 24 h by model and feature.
+    pub usage: Vec<UsageGroupJson>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Sample {
+    pub ts: String,
+    pub rss_mb: f64,
+    pub cpu_pct: f64,
+}
+
+/// One bot: the registry's view, or its last stored row once the registry forgot it.
+#[utoipa::path(get, path = "/api/v1/bots/{channel}", tag = "bots",
+    params(("channel" = String, Path, description = "The bot's channel (percent-encoded)", min_length = 1, max_length = 128)),
+    responses((status = 200, body = BotDetail), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn bot(
+    State(state): State<Arc<HttpState>>,
+    channel: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<BotDetail>, ApiError> {
+    let Path(channel) = channel.map_err(|err| ApiError::bad_parameter("channel", err.body_text()))?;
+    if channel.is_empty() || channel.len() > kissmon::wire::MAX_CHANNEL_BYTES {
+        return Err(ApiError::bad_parameter(
+            "channel",
+            format!("must be 1 to {} bytes, got {}", kissmon::wire::MAX_CHANNEL_BYTES, channel.len()),
+        ));
+    }
+    Params::parse(query.as_deref())?.finish(&[])?;
+    let now = SystemTime::now();
+    let live = state.fleet().get(&channel).map(|view| Bot::of(view, now));
+    let day_ago = now.checked_sub(Duration::from_secs(86_400)).unwrap_or(SystemTime::UNIX_EPOCH);
+    let config = Arc::clone(&state.config);
+    let (stored, transitions, samples, usage) = state
+        .read(move |conn| {
+            let stored = match live {
+                Some(_) => None,
+                None => read::bot(conn, &channel)?,
+            };
+            let transitions = read::transitions(conn, SystemTime::UNIX_EPOCH, Some(&channel), None, 50)?;
+            let samples = read::samples(conn, &channel, day_ago, 1440)?;
+            let query = UsageQuery {
+                since: day_ago,
+                until: now + Duration::from_secs(1),
+                group_by: vec![Dimension::Model, Dimension::Feature],
+                bucket_s: None,
+                channel: Some(channel.clone()),
+            };
+            let usage = read::usage(conn, &query, false)?;
+            let stored = stored.map(|row| Bot::of(&BotView::from_row(row, &config), now));
+            Ok((live.or(stored), transitions, samples, usage))
+        })
+        .await?;
+    let bot = stored.ok_or_else(|| ApiError::not_found("no bot with this channel"))?;
+    Ok(Json(BotDetail {
+        bot,
+        transitions: transitions.into_iter().map(Transition::from).collect(),
+        samples: samples.into_iter().map(|s| Sample { ts: s.ts, rss_mb: s.rss_mb, cpu_pct: s.cpu_pct }).collect(),
+        usage: usage.into_iter().map(|g| UsageGroupJson::of(g, &[Dimension::Model, Dimension::Feature])).collect(),
+    }))
+}
+
+/// Sums of LLM calls; `calls` counts folded rows by their `count`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UsageSumsJson {
+    pub calls: i64,
+    /// Calls that reported `ok: false`.
+    pub failed_calls: i64,
+    pub tokens_in: i64,
+    pub tokens_out: i64,
+    pub cache_read_tokens: i64,
+    pub reasoning_tokens: i64,
+    pub cost_usd: f64,
+    /// Mean over the calls that reported a latency.
+    pub mean_latency_ms: Option<f64>,
+}
+
+/// One group (of a series: one bucket of one group). Only the grouped dimensions are present.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UsageGroupJson {
+    /// Start of the bucket (series only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feature: Option<String>,
+    /// Empty when the bots did not say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    #[serde(flatten)]
+    pub sums: UsageSumsJson,
+}
+
+impl UsageGroupJson {
+    fn of(group: UsageGroup, dims: &[Dimension]) -> UsageGroupJson {
+        let mut json = UsageGroupJson {
+            start: group.bucket_start,
+            channel: None,
+            model: None,
+            feature: None,
+            provider: None,
+            sums: UsageSumsJson::from(group.sums),
+        };
+        for (dim, value) in dims.iter().zip(group.values) {
+            let slot = match dim {
+                Dimension::Channel => &mut json.channel,
+                Dimension::Model => &mut json.model,
+                Dimension::Feature => &mut json.feature,
+                Dimension::Provider => &mut json.provider,
+            };
+            *slot = Some(value);
+        }
+        json
+    }
+}
+
+impl From<read::UsageSums> for UsageSumsJson {
+    fn from(s: read::UsageSums) -> Self {
+        UsageSumsJson {
+            calls: s.calls,
+            failed_calls: s.failed_calls,
+            tokens_in: s.tokens_in,
+            tokens_out: s.tokens_out,
+            cache_read_tokens: s.cache_read_tokens,
+            reasoning_tokens: s.reasoning_tokens,
+            cost_usd: s.cost_usd,
+            mean_latency_ms: s.mean_latency_ms,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UsageReportJson {
+    pub since: String,
+    pub until: String,
+    pub group_by: Vec<String>,
+    /// Bucket width (`1m`, `5m`, `1h`, `1d`) when a series was asked for.
+    pub bucket: Option<String>,
+    pub totals: UsageSumsJson,
+    /// One entry per group, ordered by the grouped values; empty without `group_by`.
+    pub groups: Vec<UsageGroupJson>,
+    /// With `bucket`: one entry per bucket and group that had calls, in time order.
+    pub series: Vec<UsageGroupJson>,
+}
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct UsageParams {
+    /// Start (inclusive): RFC 3339, Unix seconds, or a duration ago like `24h`. Default: 24 h ago.
+    since: Option<String>,
+    /// End (exclusive), in the same forms. Default: now.
+    until: Option<String>,
+    /// Dimensions to group by, comma-separated.
+    #[param(pattern = "^(channel|model|feature|provider)(,(channel|model|feature|provider))*$")]
+    group_by: Option<String>,
+    /// Also return a time series with buckets of this width.
+    #[param(pattern = "^(1m|5m|1h|1d)$")]
+    bucket: Option<String>,
+    /// Only this channel's calls.
+    #[param(min_length = 1, max_length = 128)]
+    channel: Option<String>,
+}
+
+/// Buckets one series may have.
+const MAX_BUCKETS: u64 = 10_000;
+
+fn dimensions(text: &str) -> Result<Vec<Dimension>, String> {
+    let mut dims = Vec::new();
+    for part in text.split(',') {
+        let dim = Dimension::ALL.into_iter().find(|d| d.name() == part).ok_or_else(|| {
+            format!("expected a comma-separated list of channel, model, feature, provider; got {part:?}")
+        })?;
+        if dims.contains(&dim) {
+            return Err(format!("{part} is listed twice"));
+        }
+        dims.push(dim);
+    }
+    Ok(dims)
+}
+
+fn bucket(text: &str) -> Result<(String, u64), String> {
+    let width = match text {
+        "1m" => 60,
+        "5m" => 300,
+        "1h" => 3600,
+        "1d" => 86_400,
+        _ => return Err(format!("expected one of 1m, 5m, 1h, 1d; got {text:?}")),
+    };
+    Ok((text.to_owned(), width))
+}
+
+/// LLM usage totals over a time range, grouped, and as a time series.
+#[utoipa::path(get, path = "/api/v1/usage", tag = "usage", params(UsageParams),
+    responses((status = 200, body = UsageReportJson), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
+async fn usage(
+    State(state): State<Arc<HttpState>>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<UsageReportJson>, ApiError> {
+    let mut params = Params::parse(query.as_deref())?;
+    let (since, until) = params::range(&mut params, Duration::from_secs(86_400))?;
+    let group_by = params.take_with("group_by", dimensions)?.unwrap_or_default();
+    let bucket = params.take_with("bucket", bucket)?;
+    let channel = params.take_with("channel", |c| {
+        if c.is_empty() || c.len() > kissmon::wire::MAX_CHANNEL_BYTES {
+            Err(format!("must be 1 to {} bytes", kissmon::wire::MAX_CHANNEL_BYTES))
+        } else {
+            Ok(c.to_owned())
+        }
+    })?;
+    params.finish(&["since", "until", "group_by", "bucket", "channel"])?;
+    if let Some((name, width)) = &bucket {
+        let span = until.duration_since(since).unwrap_or_default().as_secs();
+        if span / width > MAX_BUCKETS {
+            return Err(ApiError::bad_parameter(
+                "bucket",
+                format!("{name} buckets over this range would be {}, more than {MAX_BUCKETS}", span / width),
+            ));
+        }
+    }
+    let query =
+        UsageQuery { since, until, group_by: group_by.clone(), bucket_s: bucket.as_ref().map(|b| b.1), channel };
+    let (totals, groups, series) = state
+        .read(move |conn| {
+            let totals_query = UsageQuery { group_by: Vec::new(), ..query.clone() };
+            let totals = read::usage(conn, &totals_query, false)?.pop().map(|g| g.sums).unwrap_or_default();
+            let groups = if query.group_by.is_empty() { Vec::new() } else { read::usage(conn, &query, false)? };
+            let series = if query.bucket_s.is_some() { read::usage(conn, &query, true)? } else { Vec::new() };
+            Ok((totals, groups, series))
+        })
+        .await?;
+    Ok(Json(UsageReportJson {
+        since: iso(since),
+        until: iso(until),
+        group_by: group_by.iter().map(|d| d.name().to_owned()).collect(),
+        bucket: bucket.map(|b| b.0),
+        totals: totals.into(),
+        groups: groups.into_iter().map(|g| UsageGroupJson::of(g, &group_by)).collect(),
+        series: series.into_iter().map(|g| UsageGroupJson::of(g, &group_by)).collect(),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Transition {
+    /// Increasing; pass the last one seen as `cursor` for older ones.
+    pub id: i64,
+    pub ts: String,
+    pub channel: String,
+    pub pid: i64,
+    /// Absent for a bot's first appearance.
+    pub from: Option<String>,
+    pub to: String,
+    pub reason: String,
+}
+
+impl From<read::Transition> for Transition {
+    fn from(t: read::Transition) -> Self {
+        Transition { id: t.id, ts: t.ts, channel: t.channel, pid: t.pid, from: t.from, to: t.to, reason: t.reason }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransitionPage {
+    /// Newest first.
+    pub transitions: Vec<Transition>,
+    /// Pass as `cursor` for the next (older) page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct TransitionParams {
+    /// Only transitions at or after this instant: RFC 3339, Unix seconds, or a duration ago like `24h`.
+    since: Option<String>,
+    /// Only this channel's transitions.
+    #[param(min_length = 1, max_length = 128)]
+    channel: Option<String>,
+    /// Page size, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]{1,18}$")]
+    cursor: Option<String>,
+}
+
+/// Status changes of every bot, newest first, in pages.
+#[utoipa::path(get, path = "/api/v1/transitions", tag = "bots", params(TransitionParams),
+    responses((status = 200, body = TransitionPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
+async fn transitions(
+    State(state): State<Arc<HttpState>>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<TransitionPage>, ApiError> {
+    let mut params = Params::parse(query.as_deref())?;
+    let since = params.take_with("since", params::instant)?.unwrap_or(SystemTime::UNIX_EPOCH);
+    let channel = params.take_with("channel", |c| {
+        if c.is_empty() || c.len() > kissmon::wire::MAX_CHANNEL_BYTES {
+            Err(format!("must be 1 to {} bytes", kissmon::wire::MAX_CHANNEL_BYTES))
+        } else {
+            Ok(c.to_owned())
+        }
+    })?;
+    let limit = params.take_with("limit", params::limit)?.unwrap_or(100);
+    let cursor = params.take_with("cursor", |c| match c.parse::<i64>() {
+        Ok(id) if id >= 0 && c.len() <= 18 => Ok(id),
+        _ => Err(format!("expected the next_cursor of a previous page, got {c:?}")),
+    })?;
+    params.finish(&["since", "channel", "limit", "cursor"])?;
+    let mut rows =
+        state.read(move |conn| read::transitions(conn, since, channel.as_deref(), cursor, limit + 1)).await?;
+    let next_cursor = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(|t| t.id.to_string())
+    } else {
+        None
+    };
+    Ok(Json(TransitionPage { transitions: rows.into_iter().map(Transition::from).collect(), next_cursor }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CountersJson {
+    /// Every counter of this monitor process by name (see the server README).
+    pub counters: BTreeMap<String, u64>,
+}
+
+/// The monitor's own counters since it started.
+#[utoipa::path(get, path = "/api/v1/counters", tag = "monitor",
+    responses((status = 200, body = CountersJson), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn counters(
+    State(state): State<Arc<HttpState>>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<CountersJson>, ApiError> {
+    Params::parse(query.as_deref())?.finish(&[])?;
+    let counters = state.counters.snapshot().into_iter().map(|(name, v)| (name.to_owned(), v)).collect();
+    Ok(Json(CountersJson { counters }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MonitorJson {
+    pub pid: u32,
+    pub version: String,
+    pub started_at: String,
+    pub uptime_s: f64,
+    pub socket: String,
+    pub database: String,
+    /// The address the HTTP API listens on.
+    pub http: String,
+    /// The writer's lag: how long the oldest row not yet committed has waited, in seconds.
+    pub writer_lag_s: f64,
+    pub last_commit_at: Option<String>,
+}
+
+/// This monitor process.
+#[utoipa::path(get, path = "/api/v1/monitor", tag = "monitor",
+    responses((status = 200, body = MonitorJson), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn monitor(
+    State(state): State<Arc<HttpState>>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<MonitorJson>, ApiError> {
+    Params::parse(query.as_deref())?.finish(&[])?;
+    let health = state.store.health();
+    Ok(Json(MonitorJson {
+        pid: std::process::id(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        started_at: iso(state.started_at),
+        uptime_s: SystemTime::now().duration_since(state.started_at).unwrap_or_default().as_secs_f64(),
+        socket: state.config.socket_path.display().to_string(),
+        database: state.config.db_path.display().to_string(),
+        http: state.http_addr.to_string(),
+        writer_lag_s: health.lag.as_secs_f64(),
+        last_commit_at: health.last_commit.map(iso),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` or `unhealthy`.
+    #[schema(pattern = "^(ok|unhealthy)$")]
+    pub status: String,
+    /// Why it is unhealthy.
+    pub reason: Option<String>,
+    pub writer_lag_s: f64,
+    pub last_commit_at: Option<String>,
+}
+
+/// 200 while the monitor accepts bots and its writer commits; 503 with the reason otherwise. Needs no token.
+#[utoipa::path(get, path = "/healthz", tag = "monitor", security(()),
+    responses((status = 200, body = Health), (status = 400, body = ErrorBody), (status = 503, body = Health)))]
+async fn healthz(State(state): State<Arc<HttpState>>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
+    Params::parse(query.as_deref())?.finish(&[])?;
+    let health = state.store.health();
+    let stall = state.config.writer_stall;
+    let reason = if !state.accepting.load(std::sync::atomic::Ordering::Relaxed) {
+        Some("the socket no longer accepts bots".to_owned())
+    } else if health.lag > stall {
+        Some(format!(
+            "the writer has not committed for {:.1}s while {} rows wait (threshold {:.0}s); last commit {}",
+            health.lag.as_secs_f64(),
+            health.pending_rows,
+            stall.as_secs_f64(),
+            health.last_commit.map_or_else(|| "never".to_owned(), iso)
+        ))
+    } else {
+        None
+    };
+    let status = if reason.is_some() { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
+    let body = Health {
+        status: if reason.is_some() { "unhealthy" } else { "ok" }.to_owned(),
+        reason,
+        writer_lag_s: health.lag.as_secs_f64(),
+        last_commit_at: health.last_commit.map(iso),
+    };
+    Ok((status, Json(body)).into_response())
+}

@@ -1,0 +1,160 @@
+//! Running totals of everything in `llm_usage`, for /metrics: computed from
+//! the table once at start, then advanced by the writer after each commit,
+//! so they are the database's totals and never count a row that was lost.
+
+use super::rows::UsageRow;
+use rusqlite::Connection;
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+/// Upper bounds, in seconds, of the LLM latency histogram: OpenTelemetry's
+/// advice for `gen_ai.client.operation.duration`.
+pub const LATENCY_BUCKETS_S: [f64; 14] =
+    [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
+
+/// One series of the usage counters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UsageSeries {
+    pub channel: String,
+    pub model: String,
+    pub feature: String,
+    /// Empty when the bot did not say.
+    pub provider: String,
+    pub ok: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct UsageSums {
+    pub calls: u64,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    pub cache_read_tokens: u64,
+    pub reasoning_tokens: u64,
+    pub cost_usd: f64,
+}
+
+/// Latency of the calls of one (model, provider): counts per bucket (not
+/// cumulative; the last slot is +Inf), and the sum in seconds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Latency {
+    pub buckets: [u64; LATENCY_BUCKETS_S.len() + 1],
+    pub sum_s: f64,
+}
+
+impl Latency {
+    fn observe(&mut self, seconds: f64, calls: u64) {
+        let slot = LATENCY_BUCKETS_S.iter().position(|&bound| seconds <= bound).unwrap_or(LATENCY_BUCKETS_S.len());
+        self.buckets[slot] += calls;
+        self.sum_s += seconds * calls as f64;
+    }
+
+    pub fn count(&self) -> u64 {
+        self.buckets.iter().sum()
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Totals {
+    pub usage: HashMap<UsageSeries, UsageSums>,
+    /// By (model, provider).
+    pub latency: HashMap<(String, String), Latency>,
+}
+
+#[derive(Debug, Default)]
+pub struct UsageTotals(Mutex<Totals>);
+
+impl UsageTotals {
+    pub fn lock(&self) -> MutexGuard<'_, Totals> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Adds rows that were just committed.
+    pub fn add(&self, rows: &[UsageRow]) {
+        let mut totals = self.lock();
+        for row in rows {
+            let series = UsageSeries {
+                channel: row.channel.clone(),
+                model: row.model.clone(),
+                feature: row.feature.clone(),
+                provider: row.provider.clone().unwrap_or_default(),
+                ok: row.ok,
+            };
+            let sums = totals.usage.entry(series).or_default();
+            sums.calls += row.count;
+            sums.tokens_in += row.tokens_in;
+            sums.tokens_out += row.tokens_out;
+            sums.cache_read_tokens += row.cache_read_tokens.unwrap_or(0);
+            sums.reasoning_tokens += row.reasoning_tokens.unwrap_or(0);
+            sums.cost_usd += row.cost_usd.unwrap_or(0.0);
+            if let Some(ms) = row.latency_ms {
+                let key = (row.model.clone(), row.provider.clone().unwrap_or_default());
+                totals.latency.entry(key).or_default().observe(ms / 1000.0, row.count);
+            }
+        }
+    }
+
+    /// The totals of every row already in the database.
+    pub fn load(conn: &Connection) -> rusqlite::Result<UsageTotals> {
+        let mut totals = Totals::default();
+        let mut statement = conn.prepare(
+            "SELECT channel, model, feature, COALESCE(provider, ''), ok, SUM(count), SUM(tokens_in), SUM(tokens_out),
+                    COALESCE(SUM(cache_read_tokens), 0), COALESCE(SUM(reasoning_tokens), 0), COALESCE(SUM(cost_usd), 0)
+             FROM llm_usage GROUP BY 1, 2, 3, 4, 5",
+        )?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let series = UsageSeries {
+                channel: row.get(0)?,
+                model: row.get(1)?,
+                feature: row.get(2)?,
+                provider: row.get(3)?,
+                ok: row.get(4)?,
+            };
+            let count = |i: usize| row.get::<_, i64>(i).map(|v| v.max(0) as u64);
+            let sums = UsageSums {
+                calls: count(5)?,
+                tokens_in: count(6)?,
+                tokens_out: count(7)?,
+                cache_read_tokens: count(8)?,
+                reasoning_tokens: count(9)?,
+                cost_usd: row.get(10)?,
+            };
+            totals.usage.insert(series, sums);
+        }
+        // One row per (model, provider, bucket): the bucket is found in SQL.
+        let mut slot = String::from("CASE");
+        for (i, bound) in LATENCY_BUCKETS_S.iter().enumerate() {
+            slot.push_str(&format!(" WHEN latency_ms <= {} THEN {i}", bound * 1000.0));
+        }
+        slot.push_str(&format!(" ELSE {} END", LATENCY_BUCKETS_S.len()));
+        let mut statement = conn.prepare(&format!(
+            "SELECT model, COALESCE(provider, ''), {slot}, SUM(count), SUM(latency_ms * count) / 1000.0
+             FROM llm_usage WHERE latency_ms IS NOT NULL GROUP BY 1, 2, 3"
+        ))?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let latency = totals.latency.entry((row.get(0)?, row.get(1)?)).or_default();
+            let slot: usize = row.get::<_, i64>(2)?.clamp(0, LATENCY_BUCKETS_S.len() as i64) as usize;
+            latency.buckets[slot] += row.get::<_, i64>(3)?.max(0) as u64;
+            latency.sum_s += row.get::<_, f64>(4)?;
+        }
+        Ok(UsageTotals(Mutex::new(totals)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_lands_in_the_first_bucket_that_holds_it() {
+        let mut latency = Latency::default();
+        latency.observe(0.01, 1);
+        latency.observe(0.011, 2);
+        latency.observe(100.0, 3);
+        assert_eq!(latency.buckets[0], 1);
+        assert_eq!(latency.buckets[1], 2);
+        assert_eq!(latency.buckets[LATENCY_BUCKETS_S.len()], 3);
+        assert_eq!(latency.count(), 6);
+    }
+}
