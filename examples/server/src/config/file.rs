@@ -28,40 +28,77 @@ impl Settings {
         entries.sort_by_key(|(key, _)| key.span().start);
         let mut settings = Settings::default();
         for (key, value) in entries {
-            settings.set(key.get_ref(), value.get_ref()).map_err(|message| {
+            let written = text.get(value.span()).filter(|written| !written.contains('\n'));
+            let given = Given {
+                value: value.get_ref(),
+                written: written.map_or_else(|| value.get_ref().to_string(), str::to_string),
+            };
+            settings.set(key.get_ref(), &given).map_err(|message| {
                 Error::new(format!("{name}:{}: {}: {message}", line(key.span().start), key.get_ref()))
             })?;
         }
         Ok(settings)
     }
 
-    fn set(&mut self, key: &str, value: &Value) -> Result<(), String> {
+    fn set(&mut self, key: &str, value: &Given) -> Result<(), String> {
+        use value::{duration, http, mode, DURATION, HTTP, MODE};
         match key {
-            "socket" => self.socket = Some(text(value)?.into()),
-            "db" => self.db = Some(text(value)?.into()),
-            "socket_mode" => self.socket_mode = Some(parsed(value, value::MODE, value::mode)?),
-            "stale_floor" => self.stale_floor = Some(parsed(value, value::DURATION, value::duration)?),
-            "stale_default" => self.stale_default = Some(parsed(value, value::DURATION, value::duration)?),
-            "check_every" => self.check_every = Some(parsed(value, value::DURATION, value::duration)?),
-            "metrics_every" => self.metrics_every = Some(parsed(value, value::DURATION, value::duration)?),
-            "retention" => self.retention = Some(parsed(value, value::DURATION, value::duration)?),
-            "status_flush_every" => self.status_flush_every = Some(parsed(value, value::DURATION, value::duration)?),
-            "reject_peer_mismatch" => self.reject_peer_mismatch = Some(boolean(value)?),
-            "max_pending_usage" => self.max_pending_usage = Some(count(value)?),
-            "max_usage_aggregates" => self.max_usage_aggregates = Some(count(value)?),
-            "http" => self.http = Some(parsed(value, value::HTTP, value::http)?),
-            "http_token" => self.http_token = Some(text(value)?.to_string()),
-            "metrics_public" => self.metrics_public = Some(boolean(value)?),
-            "http_max_connections" => self.http_max_connections = Some(count(value)?),
-            "http_request_timeout" => {
-                self.http_request_timeout = Some(parsed(value, value::DURATION, value::duration)?)
-            }
-            "writer_stall" => self.writer_stall = Some(parsed(value, value::DURATION, value::duration)?),
-            "forget_after" => self.forget_after = Some(parsed(value, value::DURATION, value::duration)?),
-            "log" => self.log = Some(text(value)?.to_string()),
+            "socket" => self.socket = Some(value.text()?.into()),
+            "db" => self.db = Some(value.text()?.into()),
+            "socket_mode" => self.socket_mode = Some(value.parsed(MODE, mode)?),
+            "stale_floor" => self.stale_floor = Some(value.parsed(DURATION, duration)?),
+            "stale_default" => self.stale_default = Some(value.parsed(DURATION, duration)?),
+            "check_every" => self.check_every = Some(value.parsed(DURATION, duration)?),
+            "metrics_every" => self.metrics_every = Some(value.parsed(DURATION, duration)?),
+            "retention" => self.retention = Some(value.parsed(DURATION, duration)?),
+            "status_flush_every" => self.status_flush_every = Some(value.parsed(DURATION, duration)?),
+            "reject_peer_mismatch" => self.reject_peer_mismatch = Some(value.boolean()?),
+            "max_pending_usage" => self.max_pending_usage = Some(value.count()?),
+            "max_usage_aggregates" => self.max_usage_aggregates = Some(value.count()?),
+            "http" => self.http = Some(value.parsed(HTTP, http)?),
+            "http_token" => self.http_token = Some(value.text()?.to_string()),
+            "metrics_public" => self.metrics_public = Some(value.boolean()?),
+            "http_max_connections" => self.http_max_connections = Some(value.count()?),
+            "http_request_timeout" => self.http_request_timeout = Some(value.parsed(DURATION, duration)?),
+            "writer_stall" => self.writer_stall = Some(value.parsed(DURATION, duration)?),
+            "forget_after" => self.forget_after = Some(value.parsed(DURATION, duration)?),
+            "log" => self.log = Some(value.text()?.to_string()),
             _ => return Err(unknown(key)),
         }
         Ok(())
+    }
+}
+
+/// A value of the file, and how it was written there (errors quote it so:
+/// `0o660`, not the 432 that TOML reads).
+struct Given<'a> {
+    value: &'a Value,
+    written: String,
+}
+
+impl Given<'_> {
+    fn got(&self, expected: &str) -> String {
+        format!("expected {expected}, got {}", self.written)
+    }
+
+    fn text(&self) -> Result<&str, String> {
+        self.value.as_str().ok_or_else(|| self.got(value::TEXT))
+    }
+
+    /// A string read by the flag's parser; a number or a boolean is refused,
+    /// not guessed at (`socket_mode = 660` is decimal 660 in TOML).
+    fn parsed<T>(&self, expected: &str, parse: fn(&str) -> Result<T, &'static str>) -> Result<T, String> {
+        let text = self.value.as_str().ok_or_else(|| self.got(expected))?;
+        parse(text).map_err(|expected| self.got(expected))
+    }
+
+    fn count(&self) -> Result<usize, String> {
+        let n = self.value.as_integer().ok_or_else(|| self.got(value::COUNT))?;
+        value::count(&n.to_string()).map_err(|expected| self.got(expected))
+    }
+
+    fn boolean(&self) -> Result<bool, String> {
+        self.value.as_bool().ok_or_else(|| self.got(value::BOOL))
     }
 }
 
@@ -71,30 +108,6 @@ fn unknown(key: &str) -> String {
         return format!("not a setting; keys are snake_case: {snake}");
     }
     "not a setting (`kissmon-server config` prints every one)".to_string()
-}
-
-fn got(expected: &str, value: &Value) -> String {
-    format!("expected {expected}, got {value}")
-}
-
-fn text(value: &Value) -> Result<&str, String> {
-    value.as_str().ok_or_else(|| got(value::TEXT, value))
-}
-
-/// A string read by the flag's parser; a number or a boolean is refused, not
-/// guessed at (`socket_mode = 660` would be decimal 660 in TOML).
-fn parsed<T>(value: &Value, expected: &str, parse: fn(&str) -> Result<T, &'static str>) -> Result<T, String> {
-    let text = value.as_str().ok_or_else(|| got(expected, value))?;
-    parse(text).map_err(|expected| got(expected, value))
-}
-
-fn count(value: &Value) -> Result<usize, String> {
-    let n = value.as_integer().ok_or_else(|| got(value::COUNT, value))?;
-    value::count(&n.to_string()).map_err(|expected| got(expected, value))
-}
-
-fn boolean(value: &Value) -> Result<bool, String> {
-    value.as_bool().ok_or_else(|| got(value::BOOL, value))
 }
 
 /// The commented example config file: every setting with its doc and its
@@ -182,10 +195,10 @@ mod tests {
             "config.toml:1: stale-floor: not a setting; keys are snake_case: stale_floor"
         );
         assert!(error("colour = \"blue\"").starts_with("config.toml:1: colour: not a setting"));
-        assert!(
-            error("log = \"info\"\nlog = \"debug\"\n").starts_with("config.toml:2: "),
-            "{}",
-            error("log = 1\nlog = 2")
+        assert_eq!(error("log = \"info\"\nlog = \"debug\"\n"), "config.toml:2: duplicate key");
+        assert_eq!(
+            error("socket_mode = 0o660"),
+            "config.toml:1: socket_mode: expected octal permission bits like 0660, got 0o660"
         );
         assert!(error("http = [").starts_with("config.toml:1: "));
     }

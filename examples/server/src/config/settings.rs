@@ -229,7 +229,7 @@ impl Settings {
     pub fn documented() -> Vec<(String, String)> {
         Only::command()
             .get_arguments()
-            .filter(|arg| arg.get_long().is_some())
+            .filter(|arg| arg.get_long().is_some_and(|long| !["help", "version"].contains(&long)))
             .map(|arg| (arg.get_id().to_string(), arg.get_help().map(ToString::to_string).unwrap_or_default()))
             .collect()
     }
