@@ -1,8 +1,18 @@
-//! Every setting of a running monitor, with its default. The CLI's `serve`
-//! flags map one to one onto these fields.
+//! Every setting of a running monitor, with its default, and how one is
+//! decided: a `serve` flag over the config file over the environment over the
+//! default. The flags and the file keys map one to one onto these fields
+//! ([`Settings`]); the defaults live in [`Config::new`] and nowhere else.
 
+mod file;
+mod settings;
+pub mod value;
+
+pub use file::example;
+pub use settings::{Settings, FROM_ENVIRONMENT};
+
+use crate::{Error, Result};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Where the database goes when `--db` is not given.
@@ -11,7 +21,10 @@ pub const DEFAULT_DB_PATH: &str = "./kissbot_monitor.db";
 /// Where the HTTP API listens when `--http` is not given: loopback only.
 pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:9477";
 
-#[derive(Debug, Clone)]
+/// Where `serve` takes an HTTP token from when neither a flag nor the file gives one.
+pub const HTTP_TOKEN_ENV: &str = "KISSMON_HTTP_TOKEN";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub socket_path: PathBuf,
     pub db_path: PathBuf,
@@ -52,6 +65,8 @@ pub struct Config {
     pub writer_stall: Duration,
     /// Dead and offline bots stay in the live view (API, metrics) this long after their last change.
     pub forget_after: Duration,
+    /// The log filter (tracing syntax); `RUST_LOG` overrides it.
+    pub log: String,
 }
 
 impl Config {
@@ -76,7 +91,61 @@ impl Config {
             http_request_timeout: Duration::from_secs(30),
             writer_stall: Duration::from_secs(30),
             forget_after: Duration::from_secs(24 * 3600),
+            log: "info".to_string(),
         }
+    }
+
+    /// The defaults, with the socket from `$KISSBOT_MONITOR_SOCKET` and the
+    /// HTTP token from `$KISSMON_HTTP_TOKEN` where they are set.
+    pub fn from_env() -> Config {
+        let mut config = Config::new(kissmon::default_socket_path(), DEFAULT_DB_PATH);
+        config.http_token = std::env::var(HTTP_TOKEN_ENV).ok();
+        config
+    }
+
+    /// The settings of `serve`: `flags` over the config `file` over the
+    /// environment over the defaults, checked with [`Config::validate`].
+    pub fn resolve(file: Option<&Path>, flags: Settings) -> Result<Config> {
+        let mut config = Config::from_env();
+        if let Some(path) = file {
+            Settings::read(path)?.apply(&mut config);
+        }
+        flags.apply(&mut config);
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Refuses settings that would expose the monitor or cannot work; call it
+    /// before anything binds.
+    pub fn validate(&self) -> Result<()> {
+        const TOKEN: &str = "--http-token (http_token in a config file, or $KISSMON_HTTP_TOKEN)";
+        match &self.http_token {
+            Some(token) if token.is_empty() => {
+                return Err(Error::new(format!("the HTTP token is empty: give {TOKEN} a value, or unset it")));
+            }
+            Some(token) if !token.bytes().all(|b| b.is_ascii_graphic()) => {
+                return Err(Error::new(format!(
+                    "the HTTP token given by {TOKEN} may hold only visible ASCII characters, no spaces, \
+                     so that clients can send it in an Authorization header"
+                )));
+            }
+            _ => {}
+        }
+        if let (Some(addr), None) = (self.http, &self.http_token) {
+            if !addr.ip().is_loopback() {
+                return Err(Error::new(format!(
+                    "refusing to serve HTTP on {addr} without a token: --http (http in a config file) is not a \
+                     loopback address, so anyone who can reach it could read the monitor. Set {TOKEN}, or bind \
+                     a loopback address such as {DEFAULT_HTTP_ADDR}, or --http off"
+                )));
+            }
+        }
+        if self.http_max_connections == 0 {
+            return Err(Error::new(
+                "--http-max-connections (http_max_connections in a config file) must be at least 1",
+            ));
+        }
+        Ok(())
     }
 
     /// How long `announced` (seconds, if any) may go without a heartbeat.
@@ -102,5 +171,68 @@ mod tests {
         assert_eq!(config.stale_after(Some(1.0)), Duration::from_secs(15), "the floor");
         assert_eq!(config.stale_after(None), Duration::from_secs(75));
         assert_eq!(config.stale_after(Some(1e300)), Duration::MAX);
+    }
+
+    fn validated(http: &str, token: Option<&str>) -> Result<()> {
+        let mut config = Config::new("s", "d");
+        config.http = value::http(http).unwrap().0;
+        config.http_token = token.map(String::from);
+        config.validate()
+    }
+
+    #[test]
+    fn a_non_loopback_address_needs_a_token() {
+        for http in ["127.0.0.1:9477", "[::1]:9477", "127.0.0.2:1", "off"] {
+            assert!(validated(http, None).is_ok(), "{http}");
+        }
+        for http in ["0.0.0.0:9477", "[::]:9477", "192.168.1.5:80"] {
+            let err = validated(http, None).unwrap_err().to_string();
+            assert!(err.contains("--http ") && err.contains("--http-token") && err.contains(HTTP_TOKEN_ENV), "{err}");
+            assert!(validated(http, Some("s3cret")).is_ok(), "{http}");
+        }
+        assert!(validated("off", Some("")).unwrap_err().to_string().contains("empty"));
+        assert!(validated("0.0.0.0:1", Some("two words")).unwrap_err().to_string().contains("visible ASCII"));
+        let mut config = Config::new("s", "d");
+        config.http_max_connections = 0;
+        assert!(config.validate().unwrap_err().to_string().contains("--http-max-connections"));
+    }
+
+    /// A config whose every field differs from the defaults.
+    fn unusual() -> Config {
+        Config {
+            socket_path: "other.sock".into(),
+            db_path: "other.db".into(),
+            socket_mode: 0o600,
+            stale_floor: Duration::from_secs(1),
+            stale_default: Duration::from_secs(2),
+            check_every: Duration::from_secs(3),
+            metrics_every: Duration::from_secs(4),
+            retention: Duration::from_secs(5),
+            status_flush_every: Duration::from_secs(6),
+            reject_peer_mismatch: true,
+            max_pending_usage: 7,
+            max_usage_aggregates: 8,
+            http: None,
+            http_token: Some("token".into()),
+            metrics_public: true,
+            http_max_connections: 9,
+            http_request_timeout: Duration::from_secs(10),
+            writer_stall: Duration::from_secs(11),
+            forget_after: Duration::from_secs(12),
+            log: "debug".into(),
+        }
+    }
+
+    #[test]
+    fn settings_read_and_apply_every_field() {
+        let (mut config, defaults) = (unusual(), Config::new("s", "d"));
+        Settings::of(&defaults).apply(&mut config);
+        assert_eq!(config.http_token.take().as_deref(), Some("token"), "no token is no setting, not a removal");
+        assert_eq!(config, defaults);
+        let mut config = Config::new("s", "d");
+        Settings::of(&unusual()).apply(&mut config);
+        assert_eq!(config, unusual());
+        Settings::default().apply(&mut config);
+        assert_eq!(config, unusual(), "a setting not given changes nothing");
     }
 }
