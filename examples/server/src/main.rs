@@ -56,6 +56,10 @@ enum Command {
         /// Keep the demo's database and print its path, for `status` and `usage`.
         #[arg(long)]
         keep: bool,
+        /// Where the demo monitor serves its dashboard and API, or `off`. When the default
+        /// port is taken, the demo takes a free one and prints it.
+        #[arg(long)]
+        http: Option<String>,
     },
     /// One demo bot in a process of its own (the demo kills it to show `dead`).
     #[command(hide = true)]
@@ -138,10 +142,17 @@ fn main() -> ExitCode {
             print!("{}", config::example());
             Ok(())
         }
-        Some(Command::Demo { duration, keep }) => {
+        Some(Command::Demo { duration, keep, http }) => {
             init_logging("warn");
             let program = std::env::current_exe().ok();
-            demo::run(Duration::from_secs(duration), keep, program, &mut std::io::stdout())
+            let http = match http.as_deref().map(kissmon_server::config::value::http).transpose() {
+                Ok(http) => http.map_or(demo::Http::Default, |value| demo::Http::Given(value.0)),
+                Err(err) => {
+                    eprintln!("kissmon-server: error: --http: {err}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            demo::run(Duration::from_secs(duration), keep, http, program, &mut std::io::stdout())
         }
         Some(Command::DemoBot { socket, channel, lifetime }) => {
             demo::run_bot(&socket, &channel, Duration::from_secs(lifetime))

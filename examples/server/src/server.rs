@@ -42,8 +42,9 @@ impl Server {
     /// a monitor database. Must be called outside an async context or inside
     /// one that allows blocking (it does file I/O).
     pub fn bind(config: Config) -> Result<Server> {
+        config.validate()?;
         let conn = store::open_for_writing(&config.db_path)?;
-        let http = config.http.map(|addr| bind_http(addr, config.http_token.is_some())).transpose()?;
+        let http = config.http.map(bind_http).transpose()?;
         let (listener, socket_id) = bind_socket(&config.socket_path, config.socket_mode)?;
         Ok(Server { config: Arc::new(config), listener, http, socket_id, conn, counters: Arc::default() })
     }
@@ -174,15 +175,8 @@ impl Server {
     }
 }
 
-/// Binds the HTTP listener. A non-loopback address needs a token: the API
-/// shows every bot and its spend to whoever can reach it.
-fn bind_http(addr: std::net::SocketAddr, has_token: bool) -> Result<std::net::TcpListener> {
-    if !addr.ip().is_loopback() && !has_token {
-        return Err(Error::new(format!(
-            "--http {addr} is not a loopback address: set --http-token (or KISSMON_HTTP_TOKEN, or http_token in the \
-             config file) so that only holders of the token can read the API, or listen on 127.0.0.1"
-        )));
-    }
+/// Binds the HTTP listener ([`Config::validate`] has checked the address against the token).
+fn bind_http(addr: std::net::SocketAddr) -> Result<std::net::TcpListener> {
     std::net::TcpListener::bind(addr).map_err(|err| {
         let hint = if err.kind() == std::io::ErrorKind::AddrInUse {
             " (another monitor? choose another --http, or --http off)"
@@ -313,6 +307,7 @@ pub struct Background {
     thread: Option<std::thread::JoinHandle<Result<()>>>,
     counters: Arc<Counters>,
     socket_path: PathBuf,
+    http_addr: Option<std::net::SocketAddr>,
 }
 
 impl Background {
@@ -321,6 +316,7 @@ impl Background {
         let server = Server::bind(config)?;
         let counters = server.counters();
         let socket_path = server.socket_path().to_path_buf();
+        let http_addr = server.http_addr();
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("kissmon-server".into())
@@ -335,7 +331,7 @@ impl Background {
                 }))
             })
             .context(|| "cannot start the monitor thread".into())?;
-        Ok(Background { stop: Some(stop), thread: Some(thread), counters, socket_path })
+        Ok(Background { stop: Some(stop), thread: Some(thread), counters, socket_path, http_addr })
     }
 
     pub fn counters(&self) -> &Counters {
@@ -344,6 +340,11 @@ impl Background {
 
     pub fn socket_path(&self) -> &Path {
         &self.socket_path
+    }
+
+    /// Where its HTTP API listens, unless HTTP is off.
+    pub fn http_addr(&self) -> Option<std::net::SocketAddr> {
+        self.http_addr
     }
 
     /// Stops as SIGTERM would and waits until storage is flushed.

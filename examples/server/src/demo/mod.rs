@@ -70,7 +70,22 @@ impl Drop for DemoDir {
 
 /// Runs the demo for `duration`. `bot_program` is this binary, run as
 /// `demo-bot` for the bot that gets killed; without it that bot is left out.
-pub fn run(duration: Duration, keep: bool, bot_program: Option<PathBuf>, out: &mut dyn Write) -> Result<()> {
+/// Where the demo's HTTP API and dashboard listen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Http {
+    /// The monitor's default address, or a free loopback port when it is taken.
+    Default,
+    /// Exactly this (`None`: off).
+    Given(Option<std::net::SocketAddr>),
+}
+
+pub fn run(
+    duration: Duration,
+    keep: bool,
+    http: Http,
+    bot_program: Option<PathBuf>,
+    out: &mut dyn Write,
+) -> Result<()> {
     if duration < MIN_DURATION {
         return Err(Error::new(format!(
             "--duration must be at least {} seconds so that a bot can go stale and come back, got {}",
@@ -91,7 +106,21 @@ pub fn run(duration: Duration, keep: bool, bot_program: Option<PathBuf>, out: &m
     config.check_every = Duration::from_millis(250);
     config.metrics_every = Duration::from_secs(2);
     config.status_flush_every = Duration::from_millis(250);
-    let monitor = Background::start(config)?;
+    let monitor = match http {
+        Http::Given(addr) => {
+            config.http = addr;
+            Background::start(config)?
+        }
+        Http::Default => match Background::start(config.clone()) {
+            Ok(monitor) => monitor,
+            Err(err) if err.to_string().contains("cannot listen on --http") => {
+                let _ = writeln!(out, "({err}; the demo takes a free port instead)");
+                config.http = Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+                Background::start(config)?
+            }
+            Err(err) => return Err(err),
+        },
+    };
     let plan = Plan::new(duration);
     let started = Instant::now();
     let say = |out: &mut dyn Write, text: &str| {
@@ -101,12 +130,14 @@ pub fn run(duration: Duration, keep: bool, bot_program: Option<PathBuf>, out: &m
     let _ = writeln!(
         out,
         "kissmon demo: monitor on {}, database {}\n\
+         dashboard and API: {} (curl it: /api/v1/bots, /metrics)\n\
          fleet: translator and quizbot stay busy; silent_sam stops its heartbeat at {:.1}s and resumes at {:.1}s; \
          crashy (a child process) is killed at {:.1}s; short_lived leaves at {:.1}s; legacy_larry speaks the \
          earlier monitor's protocol.\n\
          heartbeats every {}s, stale after 2.5 missed intervals; the run ends at {:.1}s.\n",
         socket.display(),
         db.display(),
+        monitor.http_addr().map_or_else(|| "off".to_owned(), |addr| format!("http://{addr}/")),
         plan.silent_at.as_secs_f64(),
         plan.resume_at.as_secs_f64(),
         plan.crash_at.as_secs_f64(),

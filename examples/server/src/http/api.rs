@@ -144,8 +144,8 @@ async fn bots(State(state): State<Arc<HttpState>>, RawQuery(query): RawQuery) ->
     let bots = fleet
         .bots
         .iter()
-        .filter(|bot| wanted.as_ref().is_none_or(|wanted| wanted.contains(&bot.status)))
-        .filter(|bot| q.as_ref().is_none_or(|q| bot.channel.to_lowercase().contains(q.as_str())))
+        .filter(|bot| wanted.as_ref().map_or(true, |wanted| wanted.contains(&bot.status)))
+        .filter(|bot| q.as_ref().map_or(true, |q| bot.channel.to_lowercase().contains(q.as_str())))
         .map(|bot| Bot::of(bot, now))
         .collect();
     let counts = fleet.counts().iter().map(|(status, n)| (status.as_str().to_owned(), *n)).collect();
@@ -181,12 +181,7 @@ async fn bot(
     RawQuery(query): RawQuery,
 ) -> Result<Json<BotDetail>, ApiError> {
     let Path(channel) = channel.map_err(|err| ApiError::bad_parameter("channel", err.body_text()))?;
-    if channel.is_empty() || channel.len() > kissmon::wire::MAX_CHANNEL_BYTES {
-        return Err(ApiError::bad_parameter(
-            "channel",
-            format!("must be 1 to {} bytes, got {}", kissmon::wire::MAX_CHANNEL_BYTES, channel.len()),
-        ));
-    }
+    let channel = params::channel(&channel).map_err(|why| ApiError::bad_parameter("channel", why))?;
     Params::parse(query.as_deref())?.finish(&[])?;
     let now = SystemTime::now();
     let live = state.fleet().get(&channel).map(|view| Bot::of(view, now));
@@ -366,13 +361,7 @@ async fn usage(
     let (since, until) = params::range(&mut params, Duration::from_secs(86_400))?;
     let group_by = params.take_with("group_by", dimensions)?.unwrap_or_default();
     let bucket = params.take_with("bucket", bucket)?;
-    let channel = params.take_with("channel", |c| {
-        if c.is_empty() || c.len() > kissmon::wire::MAX_CHANNEL_BYTES {
-            Err(format!("must be 1 to {} bytes", kissmon::wire::MAX_CHANNEL_BYTES))
-        } else {
-            Ok(c.to_owned())
-        }
-    })?;
+    let channel = params.take_with("channel", params::channel)?;
     params.finish(&["since", "until", "group_by", "bucket", "channel"])?;
     if let Some((name, width)) = &bucket {
         let span = until.duration_since(since).unwrap_or_default().as_secs();
@@ -459,13 +448,7 @@ async fn transitions(
 ) -> Result<Json<TransitionPage>, ApiError> {
     let mut params = Params::parse(query.as_deref())?;
     let since = params.take_with("since", params::instant)?.unwrap_or(SystemTime::UNIX_EPOCH);
-    let channel = params.take_with("channel", |c| {
-        if c.is_empty() || c.len() > kissmon::wire::MAX_CHANNEL_BYTES {
-            Err(format!("must be 1 to {} bytes", kissmon::wire::MAX_CHANNEL_BYTES))
-        } else {
-            Ok(c.to_owned())
-        }
-    })?;
+    let channel = params.take_with("channel", params::channel)?;
     let limit = params.take_with("limit", params::limit)?.unwrap_or(100);
     let cursor = params.take_with("cursor", |c| match c.parse::<i64>() {
         Ok(id) if id >= 0 && c.len() <= 18 => Ok(id),

@@ -99,6 +99,18 @@ pub fn limit(text: &str) -> Result<usize, String> {
     }
 }
 
+/// A channel as the protocol allows it: 1 to 128 bytes, no control characters.
+pub fn channel(text: &str) -> Result<String, String> {
+    let max = kissmon::wire::MAX_CHANNEL_BYTES;
+    if text.is_empty() || text.len() > max {
+        return Err(format!("a channel is 1 to {max} bytes, got {}", text.len()));
+    }
+    match text.chars().find(|c| c.is_control()) {
+        Some(c) => Err(format!("a channel has no control characters, found U+{:04X}", c as u32)),
+        None => Ok(text.to_owned()),
+    }
+}
+
 /// `since` and `until` with their defaults, checked to be in order.
 pub fn range(params: &mut Params, default_since: Duration) -> Result<(SystemTime, SystemTime), ApiError> {
     let now = SystemTime::now();
@@ -117,9 +129,9 @@ mod tests {
     #[test]
     fn instants_in_three_forms() {
         assert_eq!(instant("1700000000").unwrap(), crate::time::from_unix(1_700_000_000.0));
-        assert_eq!(iso(instant("2026-12-01T10:00:00Z").unwrap()), "2026-12-01T10:00:00Z");
+        assert_eq!(iso(instant("2026-12-01T10:00:00Z").unwrap()), "2026-12-01T10:00:00.000000Z");
         let ago = SystemTime::now().duration_since(instant("24h").unwrap()).unwrap();
-        assert!(ago >= Duration::from_secs(86_400) && ago < Duration::from_secs(86_500));
+        assert!(ago > Duration::from_secs(86_390) && ago < Duration::from_secs(86_410), "{ago:?}");
         assert!(instant("yesterday").unwrap_err().contains("\"yesterday\""));
         assert!(instant("-5").is_err());
         assert!(instant("1e300").is_err());

@@ -120,6 +120,8 @@ struct Bot {
     proc: Proc,
     /// The latest rss (MiB) and cpu (%) the prober sampled.
     sample: Option<(f64, f64)>,
+    /// The view last published, reused while it still matches.
+    view: Option<Arc<BotView>>,
     /// `last_seen` or another field changed since the row was last written.
     dirty: bool,
 }
@@ -146,6 +148,7 @@ impl Bot {
             proc: Proc::Unchecked { peer_verified: peer.pid == Some(pid) },
             peer,
             sample: None,
+            view: None,
             dirty: false,
         }
     }
@@ -201,6 +204,7 @@ impl Bot {
             peer: Peer { pid: row.peer_pid, uid: row.peer_uid },
             proc,
             sample: None,
+            view: None,
             dirty: false,
         };
         (row.channel, bot)
@@ -252,7 +256,8 @@ impl StateWorker {
     /// Replaces the readers' snapshot if anything changed since the last one.
     fn publish(&mut self) {
         if std::mem::take(&mut self.changed) {
-            let fleet = Fleet::new(self.bots.iter().map(|(channel, bot)| view::of(channel, bot, &self.config)));
+            let config = &self.config;
+            let fleet = Fleet::new(self.bots.iter_mut().map(|(channel, bot)| view::of(channel, bot, config)));
             self.publish.send_replace(Arc::new(fleet));
         }
     }

@@ -4,10 +4,11 @@
 
 use super::{Bot, Proc, Status};
 use crate::config::Config;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// One bot as the registry knows it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BotView {
     pub channel: String,
     pub pid: u32,
@@ -30,16 +31,17 @@ pub struct BotView {
     pub peer_mismatch: bool,
 }
 
-/// Every bot in the registry, sorted by channel.
+/// Every bot in the registry, sorted by channel. A bot that did not change
+/// since the previous snapshot shares its view with it.
 #[derive(Debug, Clone)]
 pub struct Fleet {
-    pub bots: Vec<BotView>,
+    pub bots: Vec<Arc<BotView>>,
     pub taken_at: SystemTime,
 }
 
 impl Fleet {
-    pub fn new(bots: impl Iterator<Item = BotView>) -> Fleet {
-        let mut bots: Vec<BotView> = bots.collect();
+    pub fn new(bots: impl Iterator<Item = Arc<BotView>>) -> Fleet {
+        let mut bots: Vec<Arc<BotView>> = bots.collect();
         bots.sort_unstable_by(|a, b| a.channel.cmp(&b.channel));
         Fleet { bots, taken_at: SystemTime::now() }
     }
@@ -49,7 +51,7 @@ impl Fleet {
     }
 
     pub fn get(&self, channel: &str) -> Option<&BotView> {
-        self.bots.binary_search_by(|bot| bot.channel.as_str().cmp(channel)).ok().map(|i| &self.bots[i])
+        self.bots.binary_search_by(|bot| bot.channel.as_str().cmp(channel)).ok().map(|i| &*self.bots[i])
     }
 
     /// How many bots have each status, in [`Status::ALL`] order.
@@ -84,7 +86,40 @@ impl BotView {
     }
 }
 
-pub(super) fn of(channel: &str, bot: &Bot, config: &Config) -> BotView {
+/// The bot's view: the one published before when nothing in it changed
+/// (compared field by field, so no change can be missed), else a new one.
+pub(super) fn of(channel: &str, bot: &mut Bot, config: &Config) -> Arc<BotView> {
+    if let Some(view) = &bot.view {
+        if unchanged(view, channel, bot) {
+            return Arc::clone(view);
+        }
+    }
+    let view = Arc::new(build(channel, bot, config));
+    bot.view = Some(Arc::clone(&view));
+    view
+}
+
+fn unchanged(view: &BotView, channel: &str, bot: &Bot) -> bool {
+    view.last_seen == bot.last_seen
+        && view.status == bot.status
+        && view.pid == bot.pid
+        && view.status_changed_at == bot.status_changed_at
+        && view.lag_ms == bot.lag_ms
+        && view.rss_mb == bot.sample.map(|(rss, _)| rss)
+        && view.cpu_pct == bot.sample.map(|(_, cpu)| cpu)
+        && view.registered_at == bot.registered_at
+        && view.heartbeat_interval_s == bot.interval
+        && view.pid_unverified == (bot.proc == Proc::NotVisible)
+        && view.peer_mismatch == bot.peer_mismatch
+        && view.status_reason == bot.reason
+        && view.features_json == bot.features_json
+        && view.lang == bot.lang
+        && view.sdk_version == bot.sdk_version
+        && view.instance == bot.instance
+        && view.channel == channel
+}
+
+fn build(channel: &str, bot: &Bot, config: &Config) -> BotView {
     BotView {
         channel: channel.to_owned(),
         pid: bot.pid,

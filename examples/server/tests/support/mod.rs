@@ -13,8 +13,19 @@ use std::time::{Duration, Instant};
 pub const BIN: &str = env!("CARGO_BIN_EXE_kissmon-server");
 
 /// Settings that make liveness visible within a test.
-pub const FAST: &[&str] =
-    &["--check-every", "100ms", "--status-flush-every", "100ms", "--stale-floor", "300ms", "--metrics-every", "200ms"];
+/// HTTP on a port the kernel picks, so that tests in parallel never collide.
+pub const FAST: &[&str] = &[
+    "--check-every",
+    "100ms",
+    "--status-flush-every",
+    "100ms",
+    "--stale-floor",
+    "300ms",
+    "--metrics-every",
+    "200ms",
+    "--http",
+    "127.0.0.1:0",
+];
 
 /// A private directory, removed on drop.
 pub struct TempDir(pub PathBuf);
@@ -116,6 +127,31 @@ impl Monitor {
         self.child.as_ref().expect("running").id()
     }
 
+    /// `http://ADDR` of its HTTP API, from the line it logs once it serves.
+    pub fn http_url(&self) -> String {
+        let mut url = None;
+        wait_for("the HTTP API's address in the log", Duration::from_secs(20), || {
+            url = self.log_text().lines().find_map(|line| {
+                let rest = &line[line.find("HTTP API on http://")? + "HTTP API on ".len()..];
+                Some(rest[..rest.find("/api/v1/")?].to_owned())
+            });
+            url.is_some()
+        });
+        url.unwrap()
+    }
+
+    /// GETs `path` from its HTTP API: (status, body).
+    pub fn get(&self, path: &str) -> (u16, String) {
+        http_get(&format!("{}{path}", self.http_url()), None)
+    }
+
+    /// GETs `path` and parses the JSON of a 200.
+    pub fn get_json(&self, path: &str) -> serde_json::Value {
+        let (status, body) = self.get(path);
+        assert_eq!(status, 200, "GET {path}: {body}");
+        serde_json::from_str(&body).unwrap_or_else(|err| panic!("GET {path}: not JSON ({err}): {body}"))
+    }
+
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
@@ -199,6 +235,18 @@ pub fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
         assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// GET with an optional bearer token: (status, body), whatever the status.
+pub fn http_get(url: &str, token: Option<&str>) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut request = agent.get(url);
+    if let Some(token) = token {
+        request = request.header("Authorization", &format!("Bearer {token}"));
+    }
+    let mut response = request.call().unwrap_or_else(|err| panic!("GET {url}: {err}"));
+    let status = response.status().as_u16();
+    (status, response.body_mut().read_to_string().unwrap_or_default())
 }
 
 /// A connection that writes raw bytes, as a hand-written client would.
