@@ -127,7 +127,7 @@ fn statuses(text: &str) -> Result<Vec<Status>, String> {
 
 /// The bots in the live registry, with counts by status.
 #[utoipa::path(get, path = "/api/v1/bots", tag = "bots", params(BotsParams),
-    responses((status = 200, body = BotList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "The bots, sorted by channel", body = BotList), (status = 400, description = "A bad or unknown parameter, named in the message", body = ErrorBody), (status = 401, description = "The monitor has a token and the request lacks it or has another", body = ErrorBody)))]
 async fn bots(State(state): State<Arc<HttpState>>, RawQuery(query): RawQuery) -> Result<Json<BotList>, ApiError> {
     let mut params = Params::parse(query.as_deref())?;
     let wanted = params.take_with("status", statuses)?;
@@ -173,8 +173,8 @@ pub struct Sample {
 /// One bot: the registry's view, or its last stored row once the registry forgot it.
 #[utoipa::path(get, path = "/api/v1/bots/{channel}", tag = "bots",
     params(("channel" = String, Path, description = "The bot's channel (percent-encoded)", min_length = 1, max_length = 128)),
-    responses((status = 200, body = BotDetail), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, description = "The bot with its recent history", body = BotDetail), (status = 400, description = "A bad or unknown parameter, named in the message", body = ErrorBody), (status = 401, description = "The monitor has a token and the request lacks it or has another", body = ErrorBody),
+        (status = 404, description = "No bot with this channel, live or stored", body = ErrorBody), (status = 503, description = "The database cannot be read now", body = ErrorBody)))]
 async fn bot(
     State(state): State<Arc<HttpState>>,
     channel: Result<Path<String>, PathRejection>,
@@ -351,8 +351,8 @@ fn bucket(text: &str) -> Result<(String, u64), String> {
 
 /// LLM usage totals over a time range, grouped, and as a time series.
 #[utoipa::path(get, path = "/api/v1/usage", tag = "usage", params(UsageParams),
-    responses((status = 200, body = UsageReportJson), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 503, body = ErrorBody)))]
+    responses((status = 200, description = "Totals, groups and series", body = UsageReportJson), (status = 400, description = "A bad or unknown parameter, named in the message", body = ErrorBody), (status = 401, description = "The monitor has a token and the request lacks it or has another", body = ErrorBody),
+        (status = 503, description = "The database cannot be read now", body = ErrorBody)))]
 async fn usage(
     State(state): State<Arc<HttpState>>,
     RawQuery(query): RawQuery,
@@ -440,8 +440,8 @@ pub struct TransitionParams {
 
 /// Status changes of every bot, newest first, in pages.
 #[utoipa::path(get, path = "/api/v1/transitions", tag = "bots", params(TransitionParams),
-    responses((status = 200, body = TransitionPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 503, body = ErrorBody)))]
+    responses((status = 200, description = "One page of transitions", body = TransitionPage), (status = 400, description = "A bad or unknown parameter, named in the message", body = ErrorBody), (status = 401, description = "The monitor has a token and the request lacks it or has another", body = ErrorBody),
+        (status = 503, description = "The database cannot be read now", body = ErrorBody)))]
 async fn transitions(
     State(state): State<Arc<HttpState>>,
     RawQuery(query): RawQuery,
@@ -474,7 +474,7 @@ pub struct CountersJson {
 
 /// The monitor's own counters since it started.
 #[utoipa::path(get, path = "/api/v1/counters", tag = "monitor",
-    responses((status = 200, body = CountersJson), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "The counters", body = CountersJson), (status = 400, description = "A bad or unknown parameter, named in the message", body = ErrorBody), (status = 401, description = "The monitor has a token and the request lacks it or has another", body = ErrorBody)))]
 async fn counters(
     State(state): State<Arc<HttpState>>,
     RawQuery(query): RawQuery,
@@ -501,7 +501,7 @@ pub struct MonitorJson {
 
 /// This monitor process.
 #[utoipa::path(get, path = "/api/v1/monitor", tag = "monitor",
-    responses((status = 200, body = MonitorJson), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "This monitor", body = MonitorJson), (status = 400, description = "A bad or unknown parameter, named in the message", body = ErrorBody), (status = 401, description = "The monitor has a token and the request lacks it or has another", body = ErrorBody)))]
 async fn monitor(
     State(state): State<Arc<HttpState>>,
     RawQuery(query): RawQuery,
@@ -534,7 +534,7 @@ pub struct Health {
 
 /// 200 while the monitor accepts bots and its writer commits; 503 with the reason otherwise. Needs no token.
 #[utoipa::path(get, path = "/healthz", tag = "monitor", security(()),
-    responses((status = 200, body = Health), (status = 400, body = ErrorBody), (status = 503, body = Health)))]
+    responses((status = 200, description = "Healthy", body = Health), (status = 400, description = "A bad or unknown parameter, named in the message", body = ErrorBody), (status = 503, description = "Unhealthy, with the reason", body = Health)))]
 async fn healthz(State(state): State<Arc<HttpState>>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
     Params::parse(query.as_deref())?.finish(&[])?;
     let health = state.store.health();
