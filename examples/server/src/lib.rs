@@ -17,6 +17,7 @@ pub mod http;
 pub mod ingest;
 pub mod probe;
 pub mod registry;
+pub mod remote;
 pub mod report;
 pub mod server;
 pub mod store;

@@ -21,6 +21,25 @@ struct Cli {
     serve: ServeArgs,
 }
 
+/// Asking a running monitor over HTTP instead of reading its database.
+#[derive(Args, Clone)]
+struct RemoteArgs {
+    /// A monitor's HTTP address (e.g. http://10.0.0.5:9477) to ask instead of reading --db.
+    #[arg(long, conflicts_with = "db")]
+    url: Option<String>,
+    /// The monitor's bearer token (its --http-token). Default: $KISSMON_HTTP_TOKEN.
+    #[arg(long, requires = "url")]
+    token: Option<String>,
+}
+
+impl RemoteArgs {
+    fn remote(&self) -> Option<kissmon_server::Result<kissmon_server::remote::Remote>> {
+        let url = self.url.as_deref()?;
+        let token = self.token.clone().or_else(|| std::env::var(config::HTTP_TOKEN_ENV).ok().filter(|t| !t.is_empty()));
+        Some(kissmon_server::remote::Remote::new(url, token))
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the monitor (the default when no command is given).
@@ -29,6 +48,8 @@ enum Command {
     Status {
         #[arg(long, default_value = DEFAULT_DB_PATH)]
         db: PathBuf,
+        #[command(flatten)]
+        remote: RemoteArgs,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -37,6 +58,8 @@ enum Command {
     Usage {
         #[arg(long, default_value = DEFAULT_DB_PATH)]
         db: PathBuf,
+        #[command(flatten)]
+        remote: RemoteArgs,
         /// How far back: a duration like 30m, 24h or 7d, or `all`.
         #[arg(long, default_value = "24h", value_parser = parse_since)]
         since: Since,
@@ -124,14 +147,22 @@ fn main() -> ExitCode {
     let result = match cli.command {
         None => serve(&cli.serve),
         Some(Command::Serve(args)) => serve(&args),
-        Some(Command::Status { db, json }) => report::read_status(&db).map(|status| {
+        Some(Command::Status { db, remote, json }) => match remote.remote() {
+            Some(remote) => remote.and_then(|remote| remote.status()),
+            None => report::read_status(&db),
+        }
+        .map(|status| {
             if json {
                 println!("{}", serde_json::to_string_pretty(&status).expect("a status report serializes"));
             } else {
                 print!("{}", report::render_status(&status));
             }
         }),
-        Some(Command::Usage { db, since, json }) => report::read_usage(&db, since.0).map(|usage| {
+        Some(Command::Usage { db, remote, since, json }) => match remote.remote() {
+            Some(remote) => remote.and_then(|remote| remote.usage(since.0)),
+            None => report::read_usage(&db, since.0),
+        }
+        .map(|usage| {
             if json {
                 println!("{}", serde_json::to_string_pretty(&usage).expect("a usage report serializes"));
             } else {

@@ -4,6 +4,7 @@
 mod support;
 
 use serde_json::Value;
+use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use support::*;
 
@@ -80,6 +81,49 @@ fn status_and_usage_print_tables_and_json_while_the_monitor_runs() {
     let output = cli(&["usage", "--db", db, "--since", "72h", "--json"]);
     let usage: Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(usage["total_calls"], 5);
+
+    // The same reports from the monitor's HTTP API.
+    let url = monitor.http_url();
+    let json = |args: &[&str]| -> Value {
+        let output = cli(args);
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        serde_json::from_str(&stdout(&output)).unwrap()
+    };
+    for since in ["24h", "all"] {
+        let local = json(&["usage", "--db", db, "--since", since, "--json"]);
+        let remote = json(&["usage", "--url", &url, "--since", since, "--json"]);
+        for field in ["lines", "total_calls", "total_tokens_in", "total_tokens_out", "total_cost_usd"] {
+            assert_eq!(local[field], remote[field], "usage --since {since}: {field}");
+        }
+    }
+    let remote = json(&["status", "--url", &url, "--json"]);
+    let remote_el = remote["bots"].as_array().unwrap().iter().find(|b| b["channel"] == "el_serda").unwrap();
+    for field in ["pid", "status", "lang", "features", "registered_at", "heartbeat_interval_s"] {
+        assert_eq!(el[field], remote_el[field], "status --url: {field}");
+    }
+    assert_eq!(remote["monitor"]["pid"], monitor.pid().to_string());
+    assert_eq!(remote["counters"]["lines_llm_usage"], 3);
+    let output = cli(&["status", "--url", &url]);
+    assert!(stdout(&output).lines().any(|l| l.starts_with("el_serda")), "{}", stdout(&output));
+}
+
+#[test]
+fn status_over_http_names_a_missing_token_and_an_unreachable_monitor() {
+    let dir = TempDir::new();
+    let monitor = Monitor::start(&dir, &["--http-token", "tok-123"]);
+    let url = monitor.http_url();
+    let output = cli(&["status", "--url", &url]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("--token"), "{}", stderr(&output));
+    let output = cli(&["status", "--url", &url, "--token", "tok-123"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output =
+        Command::new(BIN).args(["status", "--url", &url]).env("KISSMON_HTTP_TOKEN", "tok-123").output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = cli(&["usage", "--url", "http://127.0.0.1:1"]);
+    assert!(stderr(&output).contains("cannot reach the monitor at http://127.0.0.1:1"), "{}", stderr(&output));
+    let output = cli(&["usage", "--url", "https://example.invalid"]);
+    assert!(stderr(&output).contains("--url"), "{}", stderr(&output));
 }
 
 #[test]
