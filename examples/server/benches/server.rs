@@ -1,7 +1,7 @@
 //! Load benchmarks of kissmon-server, the release binary in its own
 //! process: `cargo bench -p kissmon-server`. Prints figures; asserts nothing
 //! about speed. `KISSMON_BENCH_SCALE=0.2` makes a quick run;
-//! `KISSMON_BENCH_ONLY=heartbeat,idle,llm_usage,register` picks parts.
+//! `KISSMON_BENCH_ONLY=heartbeat,idle,llm_usage,register,http_ingest,http_10k` picks parts.
 //!
 //! The load generator writes pre-encoded lines in 64 KiB writes from two
 //! threads over many connections, so it costs the machine little; the
@@ -52,6 +52,12 @@ fn main() {
     if run("register") {
         results.push(register_latency());
     }
+    if run("http_ingest") {
+        results.push(ingest_under_http_load());
+    }
+    if run("http_10k") {
+        results.extend(http_with_10k_bots());
+    }
     println!("\nsummary");
     println!("{:<52} {:>16} {:>16}  verdict", "what", "measured", "target");
     for r in &results {
@@ -69,7 +75,13 @@ struct Figure {
 /// The release binary with its default settings, but counters written every
 /// 100 ms so that the end of a run is seen within 100 ms.
 fn start_monitor(dir: &TempDir) -> Monitor {
-    Monitor::start_with_args(&dir.socket(), &dir.db(), &["--log", "warn", "--status-flush-every", "100ms"])
+    start_monitor_with(dir, &["--http", "127.0.0.1:0"])
+}
+
+fn start_monitor_with(dir: &TempDir, extra: &[&str]) -> Monitor {
+    let mut args = vec!["--log", "warn", "--status-flush-every", "100ms"];
+    args.extend_from_slice(extra);
+    Monitor::start_with_args(&dir.socket(), &dir.db(), &args)
 }
 
 /// utime + stime of a process, in seconds.
@@ -477,6 +489,188 @@ fn register_latency() -> Figure {
         target: "<= 1000 ms".into(),
         met: p.max <= 1000.0,
     }
+}
+
+/// Heartbeat lines/s from `connections` connections into `monitor` (after registering them).
+fn heartbeat_rate(monitor: &Monitor, connections: usize, rounds: usize) -> f64 {
+    let pid = std::process::id();
+    let buffers: Vec<(Vec<u8>, usize)> = (0..connections).map(|i| buffer_of(&heartbeat_line(i, pid))).collect();
+    let per_round: usize = buffers.iter().map(|(_, n)| n).sum();
+    let total = (per_round * rounds) as i64;
+    let buffers = Arc::new(buffers.into_iter().map(|(b, _)| b).collect::<Vec<_>>());
+    let mut conns: Vec<UnixStream> = Vec::with_capacity(connections);
+    for i in 0..connections {
+        let mut conn = UnixStream::connect(&monitor.socket).unwrap();
+        let register = format!(
+            "{{\"type\":\"register\",\"channel\":\"hb-{i:05}\",\"pid\":{pid},\"features\":{{\"llm\":true}},\"heartbeat_interval_s\":30}}\n"
+        );
+        conn.write_all(register.as_bytes()).unwrap();
+        conns.push(conn);
+    }
+    monitor.wait_counter("lines_register", connections as i64);
+    let target = monitor.counter("lines_heartbeat") + total;
+    let started = Instant::now();
+    generate(conns, buffers, rounds);
+    while monitor.counter("lines_heartbeat") < target {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    total as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Heartbeat ingest with HTTP off, then with 50 pollers of /api/v1/bots and
+/// a /metrics scrape every second, in one run, alternating twice.
+fn ingest_under_http_load() -> Figure {
+    let connections = 1000;
+    let rounds = scaled(6_000_000).div_ceil(connections * (WRITE_BYTES / heartbeat_line(0, 0).len()));
+    println!("\nheartbeat ingest with and without HTTP load: {connections} connections; HTTP load = 50 clients GET /api/v1/bots every 1 s + GET /metrics every 1 s");
+    let (mut off, mut on) = (Vec::new(), Vec::new());
+    for _ in 0..2 {
+        let dir = TempDir::new();
+        let monitor = start_monitor_with(&dir, &["--http", "off"]);
+        off.push(heartbeat_rate(&monitor, connections, rounds));
+        drop(monitor);
+
+        let dir = TempDir::new();
+        let monitor = start_monitor(&dir);
+        let url = monitor.http_url();
+        let polling = Arc::new(AtomicBool::new(true));
+        let requests = Arc::new(AtomicU64::new(0));
+        let pollers: Vec<_> = (0..51)
+            .map(|i| {
+                let (url, polling, requests) = (url.clone(), Arc::clone(&polling), Arc::clone(&requests));
+                let path = if i == 50 { "/metrics" } else { "/api/v1/bots" };
+                std::thread::spawn(move || {
+                    // Spread the pollers over the second, as independent dashboards would be.
+                    std::thread::sleep(Duration::from_millis(i as u64 * 19));
+                    while polling.load(Ordering::Relaxed) {
+                        let started = Instant::now();
+                        let (status, _) = support::http_get(&format!("{url}{path}"), None);
+                        assert_eq!(status, 200);
+                        requests.fetch_add(1, Ordering::Relaxed);
+                        std::thread::sleep(Duration::from_secs(1).saturating_sub(started.elapsed()));
+                    }
+                })
+            })
+            .collect();
+        on.push(heartbeat_rate(&monitor, connections, rounds));
+        polling.store(false, Ordering::Relaxed);
+        for poller in pollers {
+            poller.join().unwrap();
+        }
+        println!(
+            "  run {}: HTTP off {:>10.0} lines/s, HTTP under load {:>10.0} lines/s ({} requests served meanwhile)",
+            off.len(),
+            off.last().unwrap(),
+            on.last().unwrap(),
+            requests.load(Ordering::Relaxed)
+        );
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        (v[0] + v[v.len() - 1]) / 2.0
+    };
+    let (off, on) = (median(&mut off), median(&mut on));
+    let ratio = on / off;
+    println!("  mean of the runs: off {off:.0}, on {on:.0} lines/s; ratio {ratio:.2}");
+    Figure {
+        what: "heartbeat ingest with HTTP load / without".into(),
+        measured: format!("{ratio:.2}"),
+        target: ">= 0.90".into(),
+        met: ratio >= 0.90,
+    }
+}
+
+/// 10,000 registered bots: latency of /api/v1/bots and /metrics, the size of
+/// /metrics, and the monitor's memory.
+fn http_with_10k_bots() -> Vec<Figure> {
+    let bots = 10_000;
+    println!("\nHTTP with {bots} registered bots (each on its own connection, heartbeating every 5 s)");
+    let dir = TempDir::new();
+    let monitor = start_monitor(&dir);
+    let pid = std::process::id();
+    let mut conns: Vec<UnixStream> = Vec::with_capacity(bots);
+    for i in 0..bots {
+        let mut conn = UnixStream::connect(&monitor.socket).unwrap();
+        let register = format!(
+            "{{\"type\":\"register\",\"channel\":\"bot-{i:05}\",\"pid\":{pid},\"features\":{{\"llm\":true,\"quiz\":false}},\"heartbeat_interval_s\":5,\"sdk\":{{\"lang\":\"python\",\"version\":\"0.1.0\"}}}}\n"
+        );
+        conn.write_all(register.as_bytes()).unwrap();
+        conns.push(conn);
+    }
+    monitor.wait_counter("lines_register", bots as i64);
+    let url = monitor.http_url();
+    support::wait_for("10,000 bots in the API", Duration::from_secs(60), || {
+        let (_, body) = support::http_get(&format!("{url}/api/v1/bots?status=online&q=bot-09999"), None);
+        body.contains("bot-09999")
+    });
+    // Heartbeats keep arriving (2,000/s), so every snapshot has changed bots in it.
+    let beating = Arc::new(AtomicBool::new(true));
+    let beater = {
+        let beating = Arc::clone(&beating);
+        std::thread::spawn(move || {
+            let mut i = 0;
+            while beating.load(Ordering::Relaxed) {
+                for _ in 0..20 {
+                    let line = format!("{{\"type\":\"heartbeat\",\"channel\":\"bot-{i:05}\",\"pid\":{pid},\"lag_ms\":1.5}}\n");
+                    let _ = conns[i].write_all(line.as_bytes());
+                    i = (i + 1) % conns.len();
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            conns
+        })
+    };
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut time = |path: &str, n: usize| {
+        let mut samples = Vec::with_capacity(n);
+        let mut bytes = 0;
+        for _ in 0..n {
+            let started = Instant::now();
+            let mut response = agent.get(&format!("{url}{path}")).call().unwrap();
+            let body = response.body_mut().with_config().limit(64 << 20).read_to_vec().unwrap();
+            samples.push(started.elapsed().as_secs_f64() * 1000.0);
+            assert_eq!(response.status().as_u16(), 200);
+            bytes = body.len();
+        }
+        (Percentiles::of(samples), bytes)
+    };
+    let (bots_p, bots_bytes) = time("/api/v1/bots", scaled(300));
+    println!("  GET /api/v1/bots ({:.1} MiB): {bots_p}", bots_bytes as f64 / (1 << 20) as f64);
+    let (one_p, _) = time("/api/v1/bots/bot-05000", scaled(300));
+    println!("  GET /api/v1/bots/bot-05000: {one_p}");
+    let (metrics_p, metrics_bytes) = time("/metrics", scaled(100));
+    println!("  GET /metrics ({:.2} MiB): {metrics_p}", metrics_bytes as f64 / (1 << 20) as f64);
+    beating.store(false, Ordering::Relaxed);
+    drop(beater.join().unwrap());
+    let rss = status_kib(monitor.pid(), "VmRSS:") as f64 / 1024.0;
+    let hwm = status_kib(monitor.pid(), "VmHWM:") as f64 / 1024.0;
+    println!("  monitor RSS {rss:.1} MiB (peak {hwm:.1} MiB)");
+    vec![
+        Figure {
+            what: "/api/v1/bots p99 with 10,000 bots".into(),
+            measured: format!("{:.1} ms", bots_p.p99),
+            target: "<= 20 ms".into(),
+            met: bots_p.p99 <= 20.0,
+        },
+        Figure {
+            what: "/metrics p99 with 10,000 bots".into(),
+            measured: format!("{:.1} ms", metrics_p.p99),
+            target: "<= 100 ms".into(),
+            met: metrics_p.p99 <= 100.0,
+        },
+        Figure {
+            what: "/metrics size with 10,000 bots".into(),
+            measured: format!("{:.2} MiB", metrics_bytes as f64 / (1 << 20) as f64),
+            target: "<= 8 MiB".into(),
+            met: metrics_bytes <= 8 << 20,
+        },
+        Figure {
+            what: "monitor peak RSS with 10,000 bots".into(),
+            measured: format!("{hwm:.1} MiB"),
+            target: "<= 200 MiB".into(),
+            met: hwm <= 200.0,
+        },
+    ]
 }
 
 struct Percentiles {
