@@ -611,7 +611,8 @@ fn http_with_10k_bots() -> Vec<Figure> {
             let mut i = 0;
             while beating.load(Ordering::Relaxed) {
                 for _ in 0..20 {
-                    let line = format!("{{\"type\":\"heartbeat\",\"channel\":\"bot-{i:05}\",\"pid\":{pid},\"lag_ms\":1.5}}\n");
+                    let line =
+                        format!("{{\"type\":\"heartbeat\",\"channel\":\"bot-{i:05}\",\"pid\":{pid},\"lag_ms\":1.5}}\n");
                     let _ = conns[i].write_all(line.as_bytes());
                     i = (i + 1) % conns.len();
                 }
@@ -621,7 +622,7 @@ fn http_with_10k_bots() -> Vec<Figure> {
         })
     };
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-    let mut time = |path: &str, n: usize| {
+    let time = |path: &str, n: usize| {
         let mut samples = Vec::with_capacity(n);
         let mut bytes = 0;
         for _ in 0..n {

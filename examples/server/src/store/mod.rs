@@ -20,6 +20,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
 mod fold;
+pub mod migrate;
 pub mod read;
 mod rows;
 mod schema;
@@ -28,7 +29,7 @@ pub mod totals;
 use fold::{split, Aggregate, UsageKey};
 pub use rows::{MetricRow, StatusRow, TransitionRow, UsageRow};
 pub(crate) use schema::columns;
-pub use schema::{load_bots, meta, open_for_reading, open_for_writing, SCHEMA_VERSION};
+pub use schema::{load_bots, meta, open_for_reading, open_for_writing};
 use std::time::Instant;
 use totals::UsageTotals;
 

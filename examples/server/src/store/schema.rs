@@ -8,11 +8,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-/// Bumped when a column or table is added; stored in `kissmon_meta`.
-pub const SCHEMA_VERSION: &str = "1";
-
 /// The earlier monitor's three tables, exactly as it created them.
-const LEGACY_SCHEMA: &str = "
+pub(super) const LEGACY_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS bot_status (
     channel TEXT PRIMARY KEY,
     pid INTEGER NOT NULL,
@@ -42,8 +39,9 @@ CREATE TABLE IF NOT EXISTS bot_metrics (
 );
 ";
 
-/// kissmon's own tables and indexes.
-const KISSMON_SCHEMA: &str = "
+/// kissmon's own tables and indexes, as schema version 1 has them (later
+/// steps are in `migrate`).
+pub(super) const KISSMON_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS bot_transitions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     ts TEXT NOT NULL,
@@ -65,12 +63,10 @@ CREATE TABLE IF NOT EXISTS kissmon_meta (
 CREATE INDEX IF NOT EXISTS llm_usage_ts ON llm_usage(ts);
 CREATE INDEX IF NOT EXISTS bot_metrics_ts ON bot_metrics(ts);
 CREATE INDEX IF NOT EXISTS bot_transitions_ts ON bot_transitions(ts);
-CREATE INDEX IF NOT EXISTS bot_metrics_channel_ts ON bot_metrics(channel, ts);
-CREATE INDEX IF NOT EXISTS bot_transitions_channel ON bot_transitions(channel, id);
 ";
 
 /// Columns kissmon adds to the earlier monitor's tables (added in place to an old database).
-const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
+pub(super) const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("bot_status", "lang", "TEXT"),
     ("bot_status", "sdk_version", "TEXT"),
     ("bot_status", "instance", "TEXT"),
@@ -138,7 +134,7 @@ pub fn open_for_writing(path: &Path) -> Result<Connection> {
     if path.is_dir() {
         return Err(Error::new(format!("--db {} is a directory; give a file path", path.display())));
     }
-    let conn = Connection::open(path).context(|| format!("cannot open the database {}", path.display()))?;
+    let mut conn = Connection::open(path).context(|| format!("cannot open the database {}", path.display()))?;
     let tables = table_names(&conn, path)?;
     check_is_monitor_db(&tables, path)?;
     conn.busy_timeout(Duration::from_secs(5)).context(|| "cannot set the busy timeout".into())?;
@@ -151,17 +147,7 @@ pub fn open_for_writing(path: &Path) -> Result<Connection> {
     // A larger page cache keeps the tail of llm_usage and its ts index in memory (grows only as used).
     conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;")
         .context(|| "cannot set the database pragmas".into())?;
-    conn.execute_batch(LEGACY_SCHEMA).context(|| format!("cannot create the tables in {}", path.display()))?;
-    for (table, column, decl) in ADDED_COLUMNS {
-        let existing = columns(&conn, table).context(|| format!("cannot read the columns of {table}"))?;
-        if !existing.iter().any(|c| c == column) {
-            conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}"))
-                .context(|| format!("cannot add column {table}.{column}"))?;
-        }
-    }
-    conn.execute_batch(KISSMON_SCHEMA).context(|| format!("cannot create the tables in {}", path.display()))?;
-    conn.execute("INSERT OR REPLACE INTO kissmon_meta (key, value) VALUES ('schema_version', ?1)", [SCHEMA_VERSION])
-        .context(|| "cannot write the schema version".into())?;
+    super::migrate::migrate(&mut conn, path)?;
     Ok(conn)
 }
 
