@@ -89,6 +89,8 @@ impl Server {
         let (fleet_tx, fleet_rx) = watch::channel(Arc::new(Fleet::empty()));
         let state =
             StateWorker::new(Arc::clone(&config), previous, store.clone(), Arc::clone(&counters), prober, fleet_tx);
+        let events = Arc::new(crate::registry::events::Hub::default());
+        let state = if http.is_some() { state.with_events(Arc::clone(&events)) } else { state };
         let ingest = Arc::new(Ingest::new(Arc::clone(&counters), store.clone(), state_tx, config.reject_peer_mismatch));
         let (stop_tx, stop_rx) = watch::channel(false);
         listener.set_nonblocking(true).context(|| "cannot make the listener non-blocking".into())?;
@@ -103,7 +105,7 @@ impl Server {
                     tokio::net::TcpListener::from_std(http).context(|| "cannot register the HTTP listener".into())?;
                 let state = Arc::new(HttpState {
                     config: Arc::clone(&config),
-                    fleet: fleet_rx,
+                    fleet: fleet_rx.clone(),
                     counters: Arc::clone(&counters),
                     store: store.clone(),
                     reads: Arc::new(Reads::new(&config.db_path)),
@@ -111,7 +113,12 @@ impl Server {
                     started_at: SystemTime::now(),
                     accepting: Arc::clone(&accepting),
                     http_addr,
+                    events: Arc::clone(&events),
                 });
+                let (hub, totals) = (Arc::clone(&events), store.totals());
+                let pump =
+                    crate::http::events::pump(hub, Arc::clone(&counters), totals, fleet_rx.clone(), stop_rx.clone());
+                tokio::spawn(pump);
                 store.push_meta("http_addr", http_addr.to_string());
                 let limits = crate::http::listener_limits(&config);
                 tracing::info!("HTTP API on http://{http_addr}/api/v1/ (metrics at /metrics)");
@@ -158,6 +165,7 @@ impl Server {
         }
         tracing::info!("stopping: flushing storage and removing {}", config.socket_path.display());
         let _ = stop_tx.send(true);
+        events.close();
         if let Some(http_task) = http_task {
             let _ = http_task.await;
         }

@@ -10,7 +10,10 @@
 //! bots nothing.
 
 pub mod api;
+mod dashboard;
 mod error;
+pub mod events;
+pub mod latency;
 mod listener;
 pub mod metrics;
 pub mod openapi;
@@ -51,6 +54,8 @@ pub struct HttpState {
     /// The bot socket's accept loop runs.
     pub accepting: Arc<AtomicBool>,
     pub http_addr: SocketAddr,
+    /// Live events for `GET /api/v1/events`.
+    pub events: Arc<crate::registry::events::Hub>,
 }
 
 impl HttpState {
@@ -86,6 +91,9 @@ pub fn listener_limits(config: &Config) -> listener::Limits {
 pub fn router(state: Arc<HttpState>) -> Router {
     Router::new()
         .merge(api::router())
+        .merge(events::router())
+        .merge(dashboard::router())
+        .merge(latency::router())
         .route("/metrics", get(metrics_endpoint))
         .route("/api/v1/openapi.json", get(openapi_endpoint))
         .fallback(not_found)
@@ -124,7 +132,7 @@ async fn method_not_allowed() -> ApiError {
 async fn authorize(State(state): State<Arc<HttpState>>, request: Request, next: Next) -> Response {
     let Some(token) = &state.config.http_token else { return next.run(request).await };
     let path = request.uri().path();
-    if path == "/healthz" || (path == "/metrics" && state.config.metrics_public) {
+    if path == "/healthz" || (path == "/metrics" && state.config.metrics_public) || dashboard::is_public(path) {
         return next.run(request).await;
     }
     let given = request.headers().get(header::AUTHORIZATION).map(|value| value.as_bytes());

@@ -28,6 +28,15 @@ use utoipa::{Modify, OpenApi};
 )]
 pub struct ApiDoc;
 
+/// The live event stream (`super::events`).
+#[derive(OpenApi)]
+#[openapi(
+    paths(super::events::events, super::latency::table),
+    components(schemas(super::latency::UsageTableRow, super::latency::UsageTable)),
+    tags((name = "events", description = "Live updates for dashboards, as Server-Sent Events"))
+)]
+struct EventsDoc;
+
 struct BearerToken;
 
 impl Modify for BearerToken {
@@ -39,7 +48,9 @@ impl Modify for BearerToken {
 
 /// The document as committed: pretty JSON with a final newline.
 pub fn document() -> String {
-    let mut text = ApiDoc::openapi().to_pretty_json().expect("the OpenAPI document serializes");
+    let mut doc = ApiDoc::openapi();
+    doc.merge(EventsDoc::openapi());
+    let mut text = doc.to_pretty_json().expect("the OpenAPI document serializes");
     text.push('\n');
     text
 }

@@ -9,6 +9,7 @@
 //! `forget_after`, so the API and /metrics show them; their rows stay in
 //! the database for good.
 
+pub mod events;
 mod view;
 
 pub use view::{BotView, Fleet};
@@ -223,6 +224,8 @@ pub struct StateWorker {
     /// Where the snapshot for readers goes, and whether it is behind.
     publish: watch::Sender<Arc<Fleet>>,
     changed: bool,
+    /// Live events for dashboards (`GET /api/v1/events`), when HTTP is on.
+    events: Option<Arc<events::Hub>>,
 }
 
 impl StateWorker {
@@ -248,9 +251,16 @@ impl StateWorker {
             transitions: Vec::new(),
             publish,
             changed: true,
+            events: None,
         };
         worker.publish();
         worker
+    }
+
+    /// Publishes every status change to `hub` as well.
+    pub fn with_events(mut self, hub: Arc<events::Hub>) -> StateWorker {
+        self.events = Some(hub);
+        self
     }
 
     /// Replaces the readers' snapshot if anything changed since the last one.
@@ -358,6 +368,10 @@ impl StateWorker {
             None => tracing::info!("bot {channel} (pid {}): {} ({})", bot.pid, to.as_str(), bot.reason),
         }
         self.counters.add(Counter::transitions, 1);
+        if let Some(hub) = &self.events {
+            let (pid, to, reason, at) = (bot.pid, to.as_str(), bot.reason.as_str(), crate::time::iso(at));
+            hub.status(&events::StatusChange { channel, pid, from: from.map(Status::as_str), to, reason, at });
+        }
         self.transitions.push(TransitionRow {
             at,
             channel: channel.to_owned(),

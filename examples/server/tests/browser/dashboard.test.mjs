@@ -1,0 +1,129 @@
+// The dashboard in a real headless Chromium, against a real monitor with
+// real bots. Every wait is for an event (a row's attribute, a count); none
+// is for a quiet period. Screenshots go to target/dashboard/.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Monitor, OUT, browser, check, rowStatus, step, until, watch } from './harness.mjs';
+
+const CHECK_EVERY_MS = 250;
+const HOSTILE = ['<img src=x onerror=alert(1)>', '"><script>window.__pwned=1</script>'];
+
+const monitor = new Monitor([
+  '--check-every', `${CHECK_EVERY_MS}ms`, '--stale-floor', '1s', '--status-flush-every', '250ms', '--metrics-every', '1s',
+]);
+let chromium;
+let failed = false;
+try {
+  const url = await monitor.ready();
+  fs.mkdirSync(OUT, { recursive: true });
+  const fleet = ['translator', 'quizbot', 'crashy', 'flaky', ...HOSTILE];
+  for (const channel of fleet) monitor.startBot(channel);
+  let logged = await monitor.logUsage('ledger', 'ledger-model', 'audit', 1000, 234, 5);
+
+  chromium = await browser();
+  const page = await chromium.newPage({ viewport: { width: 1440, height: 1000 } });
+  const seen = watch(page);
+  await page.goto(`${url}/`);
+
+  step('every bot has its row with the right data-status');
+  await until('every bot online in the API', async () => {
+    const list = await monitor.get('/api/v1/bots');
+    return fleet.every((c) => list.bots.some((b) => b.channel === c && b.status === 'online'));
+  });
+  for (const channel of fleet) {
+    await page.waitForFunction((c) => [...document.querySelectorAll('#bot-rows tr')]
+      .some((tr) => tr.getAttribute('data-channel') === c && tr.getAttribute('data-status') === 'online'), channel);
+  }
+  const api = await monitor.get('/api/v1/bots');
+  for (const bot of api.bots) check((await rowStatus(page, bot.channel)) === bot.status, `row of ${bot.channel} is ${bot.status}`);
+
+  step('hostile channels render literally, nothing runs, no dialog opens');
+  const texts = await page.$$eval('#bot-rows tr', (rows) => rows.map((tr) => tr.children[0].textContent));
+  for (const channel of HOSTILE) check(texts.includes(channel), `the channel ${channel} is shown as text`);
+  check((await page.$$('#bot-rows img, #bot-rows script, #event-log img')).length === 0, 'no element was injected');
+  check(await page.evaluate(() => window.__pwned === undefined), 'no injected script ran');
+  check(seen.dialogs.length === 0, `no dialog opened: ${seen.dialogs}`);
+
+  step('a bot killed with SIGKILL turns dead without a reload, within the check interval + 1 s');
+  const killedAt = Date.now();
+  monitor.kill('crashy');
+  await page.waitForFunction(() => [...document.querySelectorAll('#bot-rows tr')]
+    .some((tr) => tr.getAttribute('data-channel') === 'crashy' && tr.getAttribute('data-status') === 'dead'), null,
+  { polling: 'raf', timeout: 10000 });
+  const deadAfter = Date.now() - killedAt;
+  console.log(`   crashy dead on screen ${deadAfter} ms after SIGKILL (limit ${CHECK_EVERY_MS + 1000} ms)`);
+  check(deadAfter <= CHECK_EVERY_MS + 1000, `dead on screen after ${deadAfter} ms`);
+
+  step('the stream is cut; transitions happen meanwhile; after it resumes none is missing');
+  const cutAt = new Date().toISOString();
+  const before = await page.evaluate(() => ({ connects: window.kissmon.state.connects, resets: window.kissmon.state.resets }));
+  await page.evaluate(() => window.kissmon.cut(60000));
+  await page.waitForFunction(() => document.getElementById('live').getAttribute('data-state') === 'down');
+  monitor.kill('flaky');
+  monitor.startBot('latecomer');
+  await until('flaky dead and latecomer online in the API', async () => {
+    const list = await monitor.get('/api/v1/bots');
+    const status = (c) => list.bots.find((b) => b.channel === c)?.status;
+    return status('flaky') === 'dead' && status('latecomer') === 'online';
+  });
+  await page.evaluate(() => window.kissmon.cut(0));
+  await page.waitForFunction((n) => window.kissmon.state.connects > n, before.connects);
+  await page.waitForFunction(() => [...document.querySelectorAll('#bot-rows tr')]
+    .some((tr) => tr.getAttribute('data-channel') === 'flaky' && tr.getAttribute('data-status') === 'dead'));
+  const stored = (await monitor.get('/api/v1/transitions?limit=1000')).transitions
+    .filter((t) => t.ts >= cutAt).map((t) => `${t.channel} ${t.to} ${t.ts}`).sort();
+  const received = (await page.evaluate(() => window.kissmon.state.statusEvents))
+    .filter((e) => e.at >= cutAt).map((e) => `${e.channel} ${e.to} ${e.at}`).sort();
+  check(stored.length >= 2, `transitions happened while cut: ${stored}`);
+  check(JSON.stringify(received) === JSON.stringify(stored), `the page got every transition:\n page ${received}\n  api ${stored}`);
+  const after = await page.evaluate(() => window.kissmon.state.resets);
+  check(after === before.resets, 'it resumed with Last-Event-ID, without a reset');
+
+  step('the fleet screenshots (light and dark)');
+  await page.waitForFunction(() => [...document.querySelectorAll('#bot-rows tr')]
+    .some((tr) => tr.getAttribute('data-channel') === 'latecomer' && tr.getAttribute('data-status') === 'online'));
+  await page.screenshot({ path: path.join(OUT, 'dashboard-fleet.png') });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: path.join(OUT, 'dashboard-fleet-dark.png') });
+  await page.emulateMedia({ colorScheme: 'light' });
+
+  step('the usage chart totals equal the tokens logged, at load and live');
+  await page.click('button[data-view="usage"]');
+  const ledgerTokens = () => page.evaluate(() => {
+    const box = document.getElementById('usage-chart');
+    return JSON.parse(box.getAttribute('data-series-tokens') || '{}')['ledger-model'] || 0;
+  });
+  await until(`the chart's ledger-model series at ${logged} tokens`, async () => (await ledgerTokens()) === logged);
+  logged += await monitor.logUsage('ledger', 'ledger-model', 'audit', 17, 3, 4);
+  await until(`the chart's ledger-model series at ${logged} tokens, live`, async () => (await ledgerTokens()) === logged);
+  const sums = await page.evaluate(() => ({
+    chart: Number(document.getElementById('usage-chart').getAttribute('data-chart-tokens')),
+    total: Number(document.getElementById('usage-total').getAttribute('data-tokens')),
+  }));
+  check(sums.chart === sums.total, `the chart sums to the range total: ${JSON.stringify(sums)}`);
+  await page.waitForFunction(() => [...document.querySelectorAll('#usage-rows tr')].some((tr) => tr.getAttribute('data-channel') === 'ledger'));
+  const ledgerRow = await page.evaluate(() => [...[...document.querySelectorAll('#usage-rows tr')]
+    .find((tr) => tr.getAttribute('data-channel') === 'ledger').children].map((td) => td.textContent));
+  check(ledgerRow[3] === '9' && ledgerRow[7] !== '–' && ledgerRow[8] !== '–', `ledger row: calls and p50/p95 shown: ${ledgerRow}`);
+  await page.screenshot({ path: path.join(OUT, 'dashboard-usage.png') });
+
+  step('the bot detail view');
+  await page.click('button[data-view="fleet"]');
+  await page.evaluate(() => [...document.querySelectorAll('#bot-rows tr')].find((tr) => tr.getAttribute('data-channel') === 'flaky').click());
+  await page.waitForFunction(() => document.getElementById('detail').getAttribute('data-channel') === 'flaky' && !document.getElementById('detail').hidden);
+  const tos = await page.$$eval('#detail-transitions li', (items) => items.map((li) => li.getAttribute('data-to')));
+  check(tos.includes('dead') && tos.includes('online'), `flaky's transitions: ${tos}`);
+
+  check(seen.dialogs.length === 0, `no dialog opened: ${seen.dialogs}`);
+  check(seen.csp.length === 0, `no CSP violation: ${seen.csp}`);
+  check(seen.errors.length === 0, `no page error: ${seen.errors}`);
+  console.log(`ok: dashboard browser test; screenshots in ${OUT}`);
+} catch (err) {
+  failed = true;
+  console.error(err);
+  console.error(`--- monitor log (tail)\n${monitor.log().split('\n').slice(-40).join('\n')}`);
+} finally {
+  if (chromium) await chromium.close();
+  await monitor.stop();
+}
+process.exit(failed ? 1 : 0);
