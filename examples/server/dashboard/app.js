@@ -469,8 +469,13 @@ function applyUsageDelta(delta) {
   }
   if (state.view === 'usage') {
     renderUsage();
-    clearTimeout(applyUsageDelta.table);
-    applyUsageDelta.table = setTimeout(() => loadUsageTable().catch(showError), 2000);
+    // At most one table reload per 2 s, however often deltas come.
+    if (!applyUsageDelta.table) {
+      applyUsageDelta.table = setTimeout(() => {
+        applyUsageDelta.table = null;
+        loadUsageTable().catch(showError);
+      }, 2000);
+    }
   }
 }
 
@@ -658,7 +663,7 @@ function wire() {
   // Heartbeats are not events: last heartbeat, lag and rss come from a refresh
   // that is rarer for big fleets.
   const refresh = () => {
-    const every = Math.max(5000, state.bots.size * 2);
+    const every = Math.max(2000, state.bots.size * 2);
     setTimeout(() => loadBots().catch(showError).finally(refresh), every);
   };
   refresh();

@@ -101,7 +101,8 @@ try {
     total: Number(document.getElementById('usage-total').getAttribute('data-tokens')),
   }));
   check(sums.chart === sums.total, `the chart sums to the range total: ${JSON.stringify(sums)}`);
-  await page.waitForFunction(() => [...document.querySelectorAll('#usage-rows tr')].some((tr) => tr.getAttribute('data-channel') === 'ledger'));
+  await page.waitForFunction(() => [...document.querySelectorAll('#usage-rows tr')]
+    .some((tr) => tr.getAttribute('data-channel') === 'ledger' && tr.children[3].textContent === '9'));
   const ledgerRow = await page.evaluate(() => [...[...document.querySelectorAll('#usage-rows tr')]
     .find((tr) => tr.getAttribute('data-channel') === 'ledger').children].map((td) => td.textContent));
   check(ledgerRow[3] === '9' && ledgerRow[7] !== '–' && ledgerRow[8] !== '–', `ledger row: calls and p50/p95 shown: ${ledgerRow}`);
