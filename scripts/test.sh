@@ -28,4 +28,7 @@ for lang in c go python node; do
   fi
 done
 
+step "dashboard in headless Chromium (examples/server/tests/browser)"
+bash examples/server/tests/browser/test.sh
+
 step "all tests passed"

@@ -1,13 +1,14 @@
 //! Load benchmarks of kissmon-server, the release binary in its own
 //! process: `cargo bench -p kissmon-server`. Prints figures; asserts nothing
 //! about speed. `KISSMON_BENCH_SCALE=0.2` makes a quick run;
-//! `KISSMON_BENCH_ONLY=heartbeat,idle,llm_usage,register,http_ingest,http_10k` picks parts.
+//! `KISSMON_BENCH_ONLY=heartbeat,idle,llm_usage,register,http_ingest,http_10k,sse` picks parts.
 //!
 //! The load generator writes pre-encoded lines in 64 KiB writes from two
 //! threads over many connections, so it costs the machine little; the
 //! "null reader" run sends the same load to a reader that only counts
 //! newlines, to show what the generator and the socket can carry.
 
+mod sse;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
@@ -57,6 +58,9 @@ fn main() {
     }
     if run("http_10k") {
         results.extend(http_with_10k_bots());
+    }
+    if run("sse") {
+        results.extend(sse::ingest_with_event_streams());
     }
     println!("\nsummary");
     println!("{:<52} {:>16} {:>16}  verdict", "what", "measured", "target");

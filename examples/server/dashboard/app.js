@@ -2,7 +2,12 @@
 // Every string that comes from a bot is put on the page with textContent or
 // setAttribute, never as HTML. No inline script or style (the monitor's CSP
 // forbids both).
-import uPlot from './vendor/uPlot.esm.js';
+// uPlot is loaded when a chart is first drawn, so that the fleet table does not wait for it.
+let uPlotModule = null;
+const loadUPlot = () => {
+  uPlotModule = uPlotModule || import('./vendor/uPlot.esm.js').then((m) => m.default);
+  return uPlotModule;
+};
 
 const STATUSES = ['online', 'stale', 'dead', 'offline', 'unknown'];
 const TOKEN_KEY = 'kissmon-token';
@@ -125,17 +130,19 @@ function flagsOf(bot) {
   return flags;
 }
 
+const ROW_TEMPLATE = document.createElement('template');
+for (let i = 0; i < 9; i += 1) ROW_TEMPLATE.content.append(el('td', null, i === 3 || i === 4 ? { class: 'num' } : undefined));
+
 // Cells: channel, status, last heartbeat, lag, rss, lang, features, flags, why.
 function fillRow(tr, bot) {
   tr.setAttribute('data-channel', bot.channel);
   tr.setAttribute('data-status', bot.status);
   let cells = tr.children;
   if (cells.length === 0) {
-    for (let i = 0; i < 9; i += 1) tr.appendChild(document.createElement('td'));
+    tr.append(ROW_TEMPLATE.content.cloneNode(true));
     cells = tr.children;
-    cells[3].className = 'num';
-    cells[4].className = 'num';
     cells[0].textContent = bot.channel;
+    cells[0].setAttribute('title', bot.channel);
   }
   if (cells[1].dataset.v !== bot.status) {
     cells[1].replaceChildren(statusBadge(bot.status));
@@ -151,7 +158,11 @@ function fillRow(tr, bot) {
     cells[7].replaceChildren(...flags.map((f) => el('span', f, { class: 'flag' })));
     cells[7].dataset.v = flags.join();
   }
-  cells[8].textContent = bot.status_reason || '';
+  const why = bot.status_reason || '';
+  if (cells[8].textContent !== why) {
+    cells[8].textContent = why;
+    cells[8].setAttribute('title', why);
+  }
 }
 
 function sortValue(bot, key) {
@@ -449,7 +460,7 @@ async function loadUsage() {
     points.get(t).set(g, { tokens: row.tokens_in + row.tokens_out, cost: row.cost_usd });
   }
   state.usage = { params: p, by, points, tokens: report.totals.tokens_in + report.totals.tokens_out, cost: report.totals.cost_usd, table: table.rows };
-  renderUsage();
+  await renderUsage();
 }
 
 function applyUsageDelta(delta) {
@@ -468,7 +479,7 @@ function applyUsageDelta(delta) {
     u.cost += row.cost_usd;
   }
   if (state.view === 'usage') {
-    renderUsage();
+    renderUsage().catch(showError);
     // At most one table reload per 2 s, however often deltas come.
     if (!applyUsageDelta.table) {
       applyUsageDelta.table = setTimeout(() => {
@@ -491,7 +502,8 @@ function cssVar(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 }
 
-function renderUsage() {
+async function renderUsage() {
+  const uPlot = await loadUPlot();
   const u = state.usage;
   const metric = $('metric').value;
   const { since, until, width } = u.params;
@@ -573,6 +585,7 @@ function renderUsageTable() {
 
 let detailChart = null;
 async function showDetail(channel) {
+  const uPlot = await loadUPlot();
   const detail = await api(`/api/v1/bots/${encodeURIComponent(channel)}`);
   const bot = detail.bot;
   $('detail').hidden = false;
@@ -642,7 +655,7 @@ function wire() {
     if (Number.isFinite(since) && Number.isFinite(until) && until > since) setRange({ kind: 'custom', since, until });
   });
   $('stack-by').addEventListener('change', () => loadUsage().catch(showError));
-  $('metric').addEventListener('change', () => state.usage && renderUsage());
+  $('metric').addEventListener('change', () => state.usage && renderUsage().catch(showError));
   $('filter').addEventListener('input', () => renderFleet());
   $('status-filter').addEventListener('change', () => renderFleet());
   for (const th of document.querySelectorAll('#bots th[data-sort]')) {

@@ -3,7 +3,31 @@
 // is for a quiet period. Screenshots go to target/dashboard/.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Monitor, OUT, browser, check, rowStatus, step, until, watch } from './harness.mjs';
+import { spawn } from 'node:child_process';
+import { BIN, Monitor, OUT, browser, check, rowStatus, step, until, watch } from './harness.mjs';
+
+// The demo's fleet with a dead and a stale bot on screen: the README's picture.
+async function demoScreenshot(chromiumBrowser) {
+  const demo = spawn(BIN, ['demo', '--duration', '20', '--http', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  demo.stdout.on('data', (chunk) => { out += chunk; });
+  try {
+    const url = await until('the demo prints its dashboard URL', () => /dashboard and API: (http:\/\/\S+\/) /.exec(out)?.[1]);
+    check(out.split('\n').findIndex((l) => l.includes('dashboard and API:')) <= 1, `the URL is printed first:\n${out}`);
+    const page = await chromiumBrowser.newPage({ viewport: { width: 1280, height: 720 } });
+    const seen = watch(page);
+    await page.goto(url);
+    const statusOf = (c) => page.evaluate((ch) => [...document.querySelectorAll('#bot-rows tr')]
+      .find((tr) => tr.getAttribute('data-channel') === ch)?.getAttribute('data-status'), c);
+    await until('crashy dead and silent_sam stale on the demo dashboard',
+      async () => (await statusOf('crashy')) === 'dead' && (await statusOf('silent_sam')) === 'stale', 20000);
+    await page.screenshot({ path: path.join(OUT, 'dashboard-demo.png') });
+    check(seen.errors.length === 0 && seen.csp.length === 0, `demo page errors: ${seen.errors} ${seen.csp}`);
+    await page.close();
+  } finally {
+    demo.kill('SIGINT');
+  }
+}
 
 const CHECK_EVERY_MS = 250;
 const HOSTILE = ['<img src=x onerror=alert(1)>', '"><script>window.__pwned=1</script>'];
@@ -118,6 +142,9 @@ try {
   check(seen.dialogs.length === 0, `no dialog opened: ${seen.dialogs}`);
   check(seen.csp.length === 0, `no CSP violation: ${seen.csp}`);
   check(seen.errors.length === 0, `no page error: ${seen.errors}`);
+
+  step('`kissmon-server demo` serves the dashboard at the URL it prints first; the README screenshot');
+  await demoScreenshot(chromium);
   console.log(`ok: dashboard browser test; screenshots in ${OUT}`);
 } catch (err) {
   failed = true;

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The dashboard in a real headless Chromium: Debian's chromium (installed
+# here when missing, never a downloaded browser), playwright-core from the
+# committed lockfile, against the debug build of kissmon-server. Screenshots
+# go to target/dashboard/. Run by scripts/test.sh after `cargo test`.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../../../.." && pwd)"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
+export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-0}"
+
+if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get install -y chromium >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; }
+  else
+    echo "tests/browser: chromium is missing (apt-get install -y chromium)" >&2
+    exit 1
+  fi
+fi
+
+cd "$here"
+npm ci --no-audit --no-fund --loglevel=error
+# The vendored uPlot is the locked npm package's, byte for byte.
+for file in uPlot.esm.js uPlot.min.css; do
+  cmp "node_modules/uplot/dist/$file" "$root/examples/server/dashboard/vendor/$file"
+done
+cmp node_modules/uplot/LICENSE "$root/examples/server/dashboard/vendor/uPlot.LICENSE"
+
+(cd "$root" && cargo build --locked -q -p kissmon-server)
+node dashboard.test.mjs
