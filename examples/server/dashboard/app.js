@@ -66,6 +66,14 @@ function saveToken() {
   waiters.forEach((resolve) => resolve());
 }
 
+// A 401: forget a refused token and ask (once, however many requests wait).
+async function unauthorized() {
+  const refused = token();
+  if (refused !== null) sessionStorage.removeItem(TOKEN_KEY);
+  const message = refused !== null ? 'The token was refused; try again.' : tokenWaiters.length > 0 ? $('token-error').textContent : '';
+  await askToken(message);
+}
+
 function headers(extra = {}) {
   const h = { ...extra };
   const t = token();
@@ -77,9 +85,7 @@ async function api(path) {
   for (;;) {
     const response = await fetch(path, { headers: headers(), cache: 'no-store' });
     if (response.status === 401) {
-      const had = token() !== null;
-      sessionStorage.removeItem(TOKEN_KEY);
-      await askToken(had ? 'The token was refused; try again.' : '');
+      await unauthorized();
       continue;
     }
     if (!response.ok) {
@@ -352,7 +358,7 @@ async function stream() {
       if (state.lastEventId) extra['Last-Event-ID'] = state.lastEventId;
       const response = await fetch('/api/v1/events', { headers: headers(extra), signal: controller.signal, cache: 'no-store' });
       if (response.status === 401) {
-        await askToken('');
+        await unauthorized();
         continue;
       }
       if (!response.ok || !response.body) throw new Error(`events: ${response.status}`);

@@ -6,6 +6,36 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { BIN, Monitor, OUT, browser, check, rowStatus, step, until, watch } from './harness.mjs';
 
+async function tokenFlow(chromiumBrowser) {
+  const guarded = new Monitor(['--http-token', 'tok-browser-7', '--check-every', '250ms']);
+  try {
+    const url = await guarded.ready();
+    guarded.startBot('guarded');
+    const context = await chromiumBrowser.newContext();
+    const page = await context.newPage();
+    const seen = watch(page);
+    await page.goto(`${url}/`);
+    await page.waitForSelector('#token-box:not([hidden])');
+    await page.fill('#token-input', 'wrong');
+    await page.click('#token-save');
+    await page.waitForFunction(() => document.getElementById('token-error').textContent.includes('refused'));
+    await page.fill('#token-input', 'tok-browser-7');
+    await page.click('#token-save');
+    await page.waitForFunction(() => [...document.querySelectorAll('#bot-rows tr')]
+      .some((tr) => tr.getAttribute('data-channel') === 'guarded' && tr.getAttribute('data-status') === 'online'));
+    await page.waitForFunction(() => document.getElementById('live').getAttribute('data-state') === 'live');
+    check(await page.evaluate(() => sessionStorage.getItem('kissmon-token')) === 'tok-browser-7', 'the token is kept in sessionStorage');
+    await page.reload();
+    await page.waitForFunction(() => document.querySelectorAll('#bot-rows tr').length === 1);
+    check(await page.isHidden('#token-box'), 'after a reload in the same session it does not ask again');
+    check(!(await page.evaluate(() => localStorage.length)), 'nothing in localStorage');
+    check(seen.csp.length === 0, `no CSP violation: ${seen.csp}`);
+    await context.close();
+  } finally {
+    await guarded.stop();
+  }
+}
+
 // The demo's fleet with a dead and a stale bot on screen: the README's picture.
 async function demoScreenshot(chromiumBrowser) {
   const demo = spawn(BIN, ['demo', '--duration', '20', '--http', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -142,6 +172,9 @@ try {
   check(seen.dialogs.length === 0, `no dialog opened: ${seen.dialogs}`);
   check(seen.csp.length === 0, `no CSP violation: ${seen.csp}`);
   check(seen.errors.length === 0, `no page error: ${seen.errors}`);
+
+  step('with a token: the page asks once, keeps it for the session, sends it as a bearer header');
+  await tokenFlow(chromium);
 
   step('`kissmon-server demo` serves the dashboard at the URL it prints first; the README screenshot');
   await demoScreenshot(chromium);
