@@ -8,6 +8,7 @@
 //! "null reader" run sends the same load to a reader that only counts
 //! newlines, to show what the generator and the socket can carry.
 
+#[path = "parts/sse.rs"]
 mod sse;
 #[path = "../tests/support/mod.rs"]
 mod support;
