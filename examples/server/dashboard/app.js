@@ -134,34 +134,43 @@ function flagsOf(bot) {
 
 const ROW_TEMPLATE = document.createElement('template');
 const CELL_ATTRS = { 1: { class: 'status' }, 3: { class: 'num' }, 4: { class: 'num' }, 7: { 'data-v': '' } };
-for (let i = 0; i < 9; i += 1) ROW_TEMPLATE.content.append(el('td', null, CELL_ATTRS[i]));
+for (let i = 0; i < 9; i += 1) {
+  const td = el('td', null, CELL_ATTRS[i]);
+  if (i !== 7) td.append(document.createTextNode(''));
+  ROW_TEMPLATE.content.append(td);
+}
 
 // Cells: channel, status, last heartbeat, lag, rss, lang, features, flags, why.
 function fillRow(tr, bot) {
-  tr.setAttribute('data-channel', bot.channel);
-  tr.setAttribute('data-status', bot.status);
   let cells = tr.children;
   if (cells.length === 0) {
+    tr.setAttribute('data-channel', bot.channel);
     tr.append(ROW_TEMPLATE.content.cloneNode(true));
     cells = tr.children;
-    cells[0].textContent = bot.channel;
     cells[0].setAttribute('title', bot.channel);
   }
-  // The colour dot comes from CSS (the row's data-status): the cell is plain text.
-  if (cells[1].textContent !== bot.status) cells[1].textContent = bot.status;
-  cells[2].textContent = ago(Date.now() - bot.seenAt);
-  cells[3].textContent = ms(bot.lag_ms);
-  cells[4].textContent = bot.rss_mb === null || bot.rss_mb === undefined ? '–' : `${num(bot.rss_mb, 1)} MiB`;
-  cells[5].textContent = bot.lang || '–';
-  cells[6].textContent = features(bot);
+  if (tr.getAttribute('data-status') !== bot.status) tr.setAttribute('data-status', bot.status);
+  // Each cell but the flags holds one text node, updated in place. The colour
+  // dot of the status comes from CSS (the row's data-status).
+  const put = (i, text) => {
+    const node = cells[i].firstChild;
+    if (node.data !== text) node.data = text;
+  };
+  put(0, bot.channel);
+  put(1, bot.status);
+  put(2, ago(Date.now() - bot.seenAt));
+  put(3, ms(bot.lag_ms));
+  put(4, bot.rss_mb === null || bot.rss_mb === undefined ? '–' : `${num(bot.rss_mb, 1)} MiB`);
+  put(5, bot.lang || '–');
+  put(6, features(bot));
   const flags = flagsOf(bot);
   if (cells[7].dataset.v !== flags.join()) {
     cells[7].replaceChildren(...flags.map((f) => el('span', f, { class: 'flag' })));
     cells[7].dataset.v = flags.join();
   }
   const why = bot.status_reason || '';
-  if (cells[8].textContent !== why) {
-    cells[8].textContent = why;
+  if (cells[8].firstChild.data !== why) {
+    cells[8].firstChild.data = why;
     cells[8].setAttribute('title', why);
   }
 }
@@ -255,7 +264,7 @@ function tick() {
   const now = Date.now();
   for (const [channel, tr] of state.rows) {
     const bot = state.bots.get(channel);
-    if (bot && tr.isConnected) tr.children[2].textContent = ago(now - bot.seenAt);
+    if (bot && tr.isConnected) tr.children[2].firstChild.data = ago(now - bot.seenAt);
   }
 }
 
