@@ -294,3 +294,34 @@ fn the_usage_table_has_latency_percentiles() {
     let (status, body) = monitor.get("/api/v1/usage/table?bucket=1m");
     assert_eq!(status, 400, "{body}");
 }
+
+#[test]
+fn a_client_that_stops_reading_is_dropped_not_buffered() {
+    use std::io::Read;
+    let dir = TempDir::new();
+    let monitor = Monitor::start(&dir, &[]);
+    let addr = monitor.http_url().trim_start_matches("http://").to_owned();
+    let mut stalled = std::net::TcpStream::connect(&addr).unwrap();
+    write!(stalled, "GET /api/v1/events HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    // It reads nothing while 40,000 bots come online: far more events than the
+    // socket buffers and the 1,024 slots of the live channel hold.
+    let bots = 40_000;
+    let mut conn = connect(&monitor.socket);
+    let mut lines = String::new();
+    for i in 0..bots {
+        lines.push_str(&format!("{{\"type\":\"heartbeat\",\"channel\":\"s-{i}\",\"pid\":{}}}\n", me()));
+    }
+    conn.write_all(lines.as_bytes()).unwrap();
+    wait_for("every bot online", Duration::from_secs(60), || monitor.counter("transitions") >= bots);
+    // Now it reads: what was buffered, then the end of the stream, well before
+    // the 15 s keep-alive would show a stream still open.
+    stalled.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut received = Vec::new();
+    let result = stalled.read_to_end(&mut received);
+    assert!(result.is_ok(), "the stream was not closed: {result:?} after {} bytes", received.len());
+    let statuses = received.windows(13).filter(|w| w == b"event: status").count();
+    assert!(statuses < bots as usize, "it was dropped before it got every event ({statuses} of {bots})");
+    // A new client resumes or resets; the monitor serves on.
+    let fresh = Stream::open(&monitor, None);
+    fresh.next_of(&["hello"]);
+}
