@@ -285,8 +285,10 @@ async function loadBots() {
     const list = await api('/api/v1/bots');
     state.lastFetchMs = Date.now() - fetchedAt;
     const next = new Map();
+    // Ages from the snapshot's own clock (taken_at - last_seen), so the browser's clock does not matter.
+    const takenAt = Date.parse(list.taken_at);
     for (const bot of list.bots) {
-      bot.seenAt = fetchedAt - bot.last_seen_age_s * 1000;
+      bot.seenAt = fetchedAt - Math.max(0, takenAt - Date.parse(bot.last_seen));
       const mine = state.bots.get(bot.channel);
       // A status the stream delivered after this snapshot was taken wins.
       if (mine && mine.eventAt && mine.eventAt > Date.parse(bot.status_changed_at)) {
