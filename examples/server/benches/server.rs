@@ -79,7 +79,7 @@ fn start_monitor(dir: &TempDir) -> Monitor {
 }
 
 fn start_monitor_with(dir: &TempDir, extra: &[&str]) -> Monitor {
-    let mut args = vec!["--log", "warn", "--status-flush-every", "100ms"];
+    let mut args = vec!["--log", "warn,kissmon_server::server=info", "--status-flush-every", "100ms"];
     args.extend_from_slice(extra);
     Monitor::start_with_args(&dir.socket(), &dir.db(), &args)
 }

@@ -45,8 +45,6 @@ pub struct Bot {
     pub registered_at: String,
     /// The last register or heartbeat.
     pub last_seen: String,
-    /// Seconds since `last_seen`.
-    pub last_seen_age_s: f64,
     pub lang: Option<String>,
     pub sdk_version: Option<String>,
     pub instance: Option<String>,
@@ -69,7 +67,7 @@ pub struct Bot {
 }
 
 impl Bot {
-    pub fn of(view: &BotView, now: SystemTime) -> Bot {
+    pub fn of(view: &BotView) -> Bot {
         Bot {
             channel: view.channel.clone(),
             pid: view.pid,
@@ -78,7 +76,6 @@ impl Bot {
             status_changed_at: iso(view.status_changed_at),
             registered_at: iso(view.registered_at),
             last_seen: iso(view.last_seen),
-            last_seen_age_s: now.duration_since(view.last_seen).unwrap_or(Duration::ZERO).as_secs_f64(),
             lang: view.lang.clone(),
             sdk_version: view.sdk_version.clone(),
             instance: view.instance.clone(),
@@ -94,12 +91,18 @@ impl Bot {
     }
 }
 
+/// A bot's JSON, made once per view of it.
+fn bot_json(view: &BotView) -> &str {
+    view.json.get_or_init(|| serde_json::to_string(&Bot::of(view)).expect("a bot serializes").into_boxed_str())
+}
+
 #[derive(Debug, Serialize, ToSchema)]
+#[allow(dead_code)] // The document's shape; `bots` writes it from cached parts.
 pub struct BotList {
     pub bots: Vec<Bot>,
     /// Bots by status over the whole registry, before filters.
     pub counts: BTreeMap<String, usize>,
-    /// When the registry snapshot was taken.
+    /// When the registry snapshot was taken: a bot's age is `taken_at - last_seen`.
     pub taken_at: String,
 }
 
@@ -128,7 +131,7 @@ fn statuses(text: &str) -> Result<Vec<Status>, String> {
 /// The bots in the live registry, with counts by status.
 #[utoipa::path(get, path = "/api/v1/bots", tag = "bots", params(BotsParams),
     responses((status = 200, description = "The bots, sorted by channel", body = BotList), (status = 400, description = "A bad or unknown parameter, named in the message", body = ErrorBody), (status = 401, description = "The monitor has a token and the request lacks it or has another", body = ErrorBody)))]
-async fn bots(State(state): State<Arc<HttpState>>, RawQuery(query): RawQuery) -> Result<Json<BotList>, ApiError> {
+async fn bots(State(state): State<Arc<HttpState>>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
     let mut params = Params::parse(query.as_deref())?;
     let wanted = params.take_with("status", statuses)?;
     let q = params.take_with("q", |q| {
@@ -140,16 +143,27 @@ async fn bots(State(state): State<Arc<HttpState>>, RawQuery(query): RawQuery) ->
     })?;
     params.finish(&["status", "q"])?;
     let fleet = state.fleet();
-    let now = SystemTime::now();
-    let bots = fleet
-        .bots
-        .iter()
-        .filter(|bot| wanted.as_ref().map_or(true, |wanted| wanted.contains(&bot.status)))
-        .filter(|bot| q.as_ref().map_or(true, |q| bot.channel.to_lowercase().contains(q.as_str())))
-        .map(|bot| Bot::of(bot, now))
-        .collect();
-    let counts = fleet.counts().iter().map(|(status, n)| (status.as_str().to_owned(), *n)).collect();
-    Ok(Json(BotList { bots, counts, taken_at: iso(fleet.taken_at) }))
+    let mut body = String::with_capacity(fleet.bots.len() * 512 + 256);
+    body.push_str("{\"bots\":[");
+    let mut first = true;
+    for bot in &fleet.bots {
+        if wanted.as_ref().map_or(true, |wanted| wanted.contains(&bot.status))
+            && q.as_ref().map_or(true, |q| bot.channel.to_lowercase().contains(q.as_str()))
+        {
+            if !first {
+                body.push(',');
+            }
+            first = false;
+            body.push_str(bot_json(bot));
+        }
+    }
+    let counts: BTreeMap<&str, usize> = fleet.counts().iter().map(|(status, n)| (status.as_str(), *n)).collect();
+    body.push_str("],\"counts\":");
+    body.push_str(&serde_json::to_string(&counts).expect("counts serialize"));
+    body.push_str(",\"taken_at\":");
+    body.push_str(&serde_json::to_string(&iso(fleet.taken_at)).expect("a string serializes"));
+    body.push('}');
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -184,7 +198,7 @@ async fn bot(
     let channel = params::channel(&channel).map_err(|why| ApiError::bad_parameter("channel", why))?;
     Params::parse(query.as_deref())?.finish(&[])?;
     let now = SystemTime::now();
-    let live = state.fleet().get(&channel).map(|view| Bot::of(view, now));
+    let live = state.fleet().get(&channel).map(Bot::of);
     let day_ago = now.checked_sub(Duration::from_secs(86_400)).unwrap_or(SystemTime::UNIX_EPOCH);
     let config = Arc::clone(&state.config);
     let (stored, transitions, samples, usage) = state
@@ -203,7 +217,7 @@ async fn bot(
                 channel: Some(channel.clone()),
             };
             let usage = read::usage(conn, &query, false)?;
-            let stored = stored.map(|row| Bot::of(&BotView::from_row(row, &config), now));
+            let stored = stored.map(|row| Bot::of(&BotView::from_row(row, &config)));
             Ok((live.or(stored), transitions, samples, usage))
         })
         .await?;
