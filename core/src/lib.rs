@@ -10,6 +10,7 @@ mod client;
 mod decode;
 mod encode;
 mod error;
+pub mod fold;
 mod validate;
 pub mod wire;
 

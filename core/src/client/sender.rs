@@ -332,8 +332,8 @@ impl Sender {
             encode_line_into(&inner.usage_message(usage, ts, None), &mut self.buf);
         }
         for aggregate in batch.aggregates.drain(..) {
-            let count = (aggregate.count > 1).then_some(aggregate.count);
-            encode_line_into(&inner.usage_message(aggregate.usage(), aggregate.ts, count), &mut self.buf);
+            let count = (aggregate.count() > 1).then_some(aggregate.count());
+            encode_line_into(&inner.usage_message(aggregate.usage(), aggregate.ts(), count), &mut self.buf);
         }
         if let Some(PendingBeat { ts, lag_ms }) = batch.heartbeat.take() {
             let beat = wire::Heartbeat {
