@@ -112,6 +112,11 @@ fn promtool_check_metrics_passes_on_a_real_scrape() {
         assert!(format_only, "promtool check metrics: {problem}\n(all of it, exit {code}):\n{output}");
     }
 
+    // The linter does lint: a counter without `_total` in a non-base unit is reported.
+    let bad = "# HELP kissmon_probe_milliseconds x\n# TYPE kissmon_probe_milliseconds counter\nkissmon_probe_milliseconds 1\n";
+    let (code, output) = run_with_input("promtool", &["check", "metrics"], bad);
+    assert!(code != 0 && output.contains("_total") && output.contains("base unit"), "promtool: exit {code}\n{output}");
+
     // Read as Prometheus names what it ingests, the lint must find nothing.
     let text = as_text_format(&scrape);
     let (code, output) = run_with_input("promtool", &["check", "metrics"], &text);
