@@ -28,4 +28,8 @@ for lang in c go python node; do
   fi
 done
 
+# Last, so that a finding here never hides the bindings' results.
+step "server HTTP: promtool, a real Prometheus, schemathesis (installs prometheus and schemathesis)"
+bash examples/server/test-http.sh
+
 step "all tests passed"
