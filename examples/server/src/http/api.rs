@@ -113,7 +113,7 @@ pub struct BotsParams {
     /// Only bots with one of these statuses, comma-separated.
     #[param(pattern = "^(online|stale|dead|offline|unknown)(,(online|stale|dead|offline|unknown))*$")]
     status: Option<String>,
-    /// Only bots whose channel contains this text (case-insensitive).
+    /// Only bots whose channel contains this text (case-insensitive), at most 128 bytes of UTF-8.
     #[param(max_length = 128)]
     q: Option<String>,
 }
@@ -186,7 +186,7 @@ pub struct Sample {
 
 /// One bot: the registry's view, or its last stored row once the registry forgot it.
 #[utoipa::path(get, path = "/api/v1/bots/{channel}", tag = "bots",
-    params(("channel" = String, Path, description = "The bot's channel (percent-encoded)", min_length = 1, max_length = 128)),
+    params(("channel" = String, Path, description = "The bot's channel, percent-encoded: 1 to 128 bytes of UTF-8, no control characters", min_length = 1, max_length = 128, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")),
     responses((status = 200, description = "The bot with its recent history", body = BotDetail), (status = 400, description = "A bad or unknown parameter, named in the message", body = ErrorBody), (status = 401, description = "The monitor has a token and the request lacks it or has another", body = ErrorBody),
         (status = 404, description = "No bot with this channel, live or stored", body = ErrorBody), (status = 503, description = "The database cannot be read now", body = ErrorBody)))]
 async fn bot(
@@ -321,8 +321,10 @@ pub struct UsageReportJson {
 #[allow(dead_code)]
 pub struct UsageParams {
     /// Start (inclusive): RFC 3339, Unix seconds, or a duration ago like `24h`. Default: 24 h ago.
+    #[param(pattern = "^([0-9]{1,11}(\\.[0-9]+)?|[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?|([0-9]+ ?(ns|us|ms|s|sec|m|min|h|hr|d|day|days|w|week|weeks) ?)+)$")]
     since: Option<String>,
-    /// End (exclusive), in the same forms. Default: now.
+    /// End (exclusive), in the same forms, not before `since`. Default: now.
+    #[param(pattern = "^([0-9]{1,11}(\\.[0-9]+)?|[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?|([0-9]+ ?(ns|us|ms|s|sec|m|min|h|hr|d|day|days|w|week|weeks) ?)+)$")]
     until: Option<String>,
     /// Dimensions to group by, comma-separated.
     #[param(pattern = "^(channel|model|feature|provider)(,(channel|model|feature|provider))*$")]
@@ -330,8 +332,8 @@ pub struct UsageParams {
     /// Also return a time series with buckets of this width.
     #[param(pattern = "^(1m|5m|1h|1d)$")]
     bucket: Option<String>,
-    /// Only this channel's calls.
-    #[param(min_length = 1, max_length = 128)]
+    /// Only this channel's calls: 1 to 128 bytes of UTF-8, no control characters.
+    #[param(min_length = 1, max_length = 128, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")]
     channel: Option<String>,
 }
 
@@ -440,9 +442,10 @@ pub struct TransitionPage {
 #[allow(dead_code)]
 pub struct TransitionParams {
     /// Only transitions at or after this instant: RFC 3339, Unix seconds, or a duration ago like `24h`.
+    #[param(pattern = "^([0-9]{1,11}(\\.[0-9]+)?|[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?|([0-9]+ ?(ns|us|ms|s|sec|m|min|h|hr|d|day|days|w|week|weeks) ?)+)$")]
     since: Option<String>,
-    /// Only this channel's transitions.
-    #[param(min_length = 1, max_length = 128)]
+    /// Only this channel's transitions: 1 to 128 bytes of UTF-8, no control characters.
+    #[param(min_length = 1, max_length = 128, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")]
     channel: Option<String>,
     /// Page size, 1 to 1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]
