@@ -91,15 +91,7 @@ class Monitor {
   async take(n, timeoutMs) {
     const deadline = Date.now() + timeoutMs
     while (this.lines.length - this.taken < n && Date.now() < deadline) {
-      await new Promise((resolve) => {
-        const wake = () => {
-          clearTimeout(timer)
-          this.waiters.delete(wake)
-          resolve()
-        }
-        const timer = setTimeout(wake, Math.max(0, deadline - Date.now()))
-        this.waiters.add(wake)
-      })
+      await this.#arrival(deadline)
     }
     const lines = this.lines.slice(this.taken)
     this.taken = this.lines.length
@@ -117,16 +109,21 @@ class Monitor {
     for (;;) {
       const lines = this.parsed()
       if (done(lines) || Date.now() >= deadline) return lines
-      await new Promise((resolve) => {
-        const wake = () => {
-          clearTimeout(timer)
-          this.waiters.delete(wake)
-          resolve()
-        }
-        const timer = setTimeout(wake, Math.max(0, deadline - Date.now()))
-        this.waiters.add(wake)
-      })
+      await this.#arrival(deadline)
     }
+  }
+
+  /** Resolves when more lines arrive, or at `deadline`. */
+  #arrival(deadline) {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer)
+        this.waiters.delete(wake)
+        resolve()
+      }
+      const timer = setTimeout(wake, Math.max(0, deadline - Date.now()))
+      this.waiters.add(wake)
+    })
   }
 
   /** Every line received so far, parsed. */
