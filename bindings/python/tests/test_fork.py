@@ -94,3 +94,21 @@ def test_fork_while_the_monitor_is_stuck(monitor: Monitor, sock_path: str) -> No
     monitor.resume_reading()
     assert client.flush(5)
     client.close(1)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_a_forked_child_runs_no_heartbeat_schedule_of_its_parent(monitor: Monitor, sock_path: str) -> None:
+    """A loop task inherited by the child ends at its next tick; the parent's schedule runs on."""
+    client = kissmon.MonitorClient("forkbeat", socket_path=sock_path)
+    schedule = client.start_host_heartbeat(30)
+    assert client.heartbeat_tick(schedule) is not None
+    child = os.fork()
+    if child == 0:
+        code = 70
+        try:
+            code = 0 if client.heartbeat_tick(schedule) is None else 71
+        finally:
+            os._exit(code)
+    assert wait_child(child) == 0
+    assert client.heartbeat_tick(schedule) is not None, "the parent's schedule runs on"
+    client.close(1)
