@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 import kissmon
+from kissmon import _native
 
 from support import Monitor
 
@@ -236,7 +237,11 @@ def test_warnings_drain_from_hot_calls(caplog: pytest.LogCaptureFixture, sock_pa
     caplog.set_level(logging.WARNING, logger="kissmon")
     client = new_client(sock_path)
     client.heartbeat()
-    time.sleep(0.2)  # the sender tries to connect and fails
+    # Wait until the sender tried to connect and failed. The native stats()
+    # does not hand warnings to the logger, as kissmon.MonitorClient.stats() does.
+    deadline = time.monotonic() + 5
+    while _native.MonitorClient.stats(client).last_error is None and time.monotonic() < deadline:
+        time.sleep(0.001)
     assert not caplog.records
     for _ in range(1024):
         client.heartbeat()
@@ -250,7 +255,7 @@ def test_flush_and_close_release_the_gil(sock_path: str) -> None:
     client = new_client(sock_path)
     client.heartbeat()
     for wait in (client.flush, client.close):
-        thread = threading.Thread(target=wait, args=(0.3,))  # nobody listens: waits the whole timeout
+        thread = threading.Thread(target=wait, args=(1.0,))  # nobody listens: waits the whole timeout
         thread.start()
         longest_pause = 0.0
         last = time.perf_counter()
@@ -259,5 +264,6 @@ def test_flush_and_close_release_the_gil(sock_path: str) -> None:
             longest_pause = max(longest_pause, now - last)
             last = now
         thread.join()
-        # Holding the GIL for its 0.3 s wait would have paused this loop as long.
-        assert longest_pause < 0.15, f"{wait.__name__}: this thread was paused {longest_pause:.3f}s"
+        # Holding the GIL for its 1 s wait would have paused this loop as long;
+        # half of that leaves room for a loaded 2-core machine's scheduling.
+        assert longest_pause < 0.5, f"{wait.__name__}: this thread was paused {longest_pause:.3f}s"
