@@ -125,6 +125,23 @@ pub fn check_readmes(repo: &Path, cases: &[Value]) -> Vec<String> {
     problems
 }
 
+/// Rewrites what [`check_readmes`] checks, from the corpus.
+pub fn write_readmes(repo: &Path, cases: &[Value]) -> std::io::Result<()> {
+    let path = repo.join("conformance/README.md");
+    let readme = std::fs::read_to_string(&path)?;
+    let missing = || std::io::Error::other(format!("{} has no counts markers", path.display()));
+    let (before, rest) = readme.split_once(COUNTS_BEGIN).ok_or_else(missing)?;
+    let (_, after) = rest.split_once(COUNTS_END).ok_or_else(missing)?;
+    std::fs::write(&path, format!("{before}{COUNTS_BEGIN}{}{COUNTS_END}{after}", counts_table(cases)))?;
+    let path = repo.join("README.md");
+    let readme = std::fs::read_to_string(&path)?;
+    const LEAD: &str = "the JSONL corpus (";
+    let start =
+        readme.find(LEAD).ok_or_else(|| std::io::Error::other(format!("{} does not say {LEAD:?}", path.display())))?;
+    let end = start + readme[start..].find(')').unwrap_or(LEAD.len());
+    std::fs::write(&path, format!("{}{LEAD}{} cases{}", &readme[..start], cases.len(), &readme[end..]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! kissmon-conformance run --lang LANG [--case ID_PREFIX]... -- ADAPTER_COMMAND...
-//! kissmon-conformance counts
+//! kissmon-conformance counts [--write]
 //! ```
 
 use kissmon_conformance::adapter::Adapter;
@@ -13,7 +13,7 @@ use kissmon_conformance::corpus;
 use std::path::Path;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: kissmon-conformance run --lang LANG [--case ID_PREFIX]... -- ADAPTER_COMMAND...\n       kissmon-conformance counts";
+const USAGE: &str = "usage: kissmon-conformance run --lang LANG [--case ID_PREFIX]... -- ADAPTER_COMMAND...\n       kissmon-conformance counts [--write]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -21,6 +21,13 @@ fn main() -> ExitCode {
     let repo = Path::new(".");
     let cases = corpus::load(&repo.join("conformance/cases"));
     match args.first().map(String::as_str) {
+        Some("counts") if args.get(1).is_some_and(|a| a == "--write") => match corpus::write_readmes(repo, &cases) {
+            Ok(()) => counts(repo, &cases),
+            Err(err) => {
+                eprintln!("conformance counts: {err}");
+                ExitCode::FAILURE
+            }
+        },
         Some("counts") => counts(repo, &cases),
         Some("run") => match parse_run(&args[1..]) {
             Some((lang, prefixes, command)) => run(&lang, &prefixes, command, &cases),
