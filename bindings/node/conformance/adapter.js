@@ -30,7 +30,7 @@ function jsArgs(args) {
 function parseExact(text) {
   const marked = text.replace(/("(?:[^"\\]|\\.)*")|(?<![\w.+-])(-?\d+)(?![\d.eE])/g, (match, string, integer) => {
     if (string !== undefined || BigInt(Number(integer)) === BigInt(integer)) return match
-    return `"\u0000${integer}"`
+    return `"\\u0000${integer}"`
   })
   return JSON.parse(marked, (_key, value) =>
     typeof value === 'string' && value.startsWith('\u0000') ? BigInt(value.slice(1)) : value,

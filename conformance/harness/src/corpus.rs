@@ -54,7 +54,7 @@ pub fn json_eq(a: &Value, b: &Value) -> bool {
 
 /// Replaces the values that differ from run to run with the corpus's
 /// placeholders, after checking their types: `ts` (a number), `instance`
-/// (a string), `lag_ms` (a number >= 0) and `sdk` (`lang`'s sdk, any version).
+/// (a string), `lag_ms` (a number >= 0) and `sdk` (`lang` and any version, nothing else).
 pub fn redact(mut line: Value, lang: &str) -> Result<Value, String> {
     let object = line.as_object_mut().ok_or("line is not an object")?;
     if let Some(ts) = object.get_mut("ts") {
@@ -76,7 +76,8 @@ pub fn redact(mut line: Value, lang: &str) -> Result<Value, String> {
         *lag = "<lag_ms>".into();
     }
     if let Some(sdk) = object.get_mut("sdk") {
-        if sdk["lang"] != lang || !sdk["version"].is_string() {
+        let only_lang_and_version = sdk.as_object().is_some_and(|sdk| sdk.len() == 2);
+        if sdk["lang"] != lang || !sdk["version"].is_string() || !only_lang_and_version {
             return Err(format!("sdk is not {{\"lang\": {lang:?}, \"version\": <string>}}: {sdk}"));
         }
         *sdk = json!({"lang": "<lang>", "version": "<version>"});
@@ -161,5 +162,6 @@ mod tests {
         assert!(redact(json!({"ts": "1"}), "go").is_err());
         assert!(redact(json!({"lag_ms": -1}), "go").is_err());
         assert!(redact(json!({"sdk": {"lang": "c", "version": "1"}}), "go").is_err());
+        assert!(redact(json!({"sdk": {"lang": "go", "version": "1", "extra": 1}}), "go").is_err());
     }
 }
