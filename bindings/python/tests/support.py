@@ -9,6 +9,7 @@ import socket
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 
@@ -130,15 +131,22 @@ class Monitor:
             self._taken = len(self.lines)
             return new
 
-    def messages(self, quiet: float = 0.1, timeout: float = 3.0) -> list[dict[str, Any]]:
-        """Every line read so far, once none arrived for `quiet` seconds (at most `timeout`)."""
+    def messages(self, at_least: int, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """Every line read so far, once at least ``at_least`` arrived in all
+        (or ``timeout`` passed). With a client's ``stats().sent`` after a flush,
+        that is "the monitor has read everything the client wrote"."""
+        return self.until(lambda messages: len(messages) >= at_least, timeout)
+
+    def until(self, done: Callable[[list[dict[str, Any]]], bool], timeout: float = 5.0) -> list[dict[str, Any]]:
+        """Every line read so far, once ``done`` holds for them (or ``timeout`` passed)."""
         deadline = time.monotonic() + timeout
         with self._arrived:
-            count = -1
-            while count != len(self.lines) and time.monotonic() < deadline:
-                count = len(self.lines)
-                self._arrived.wait(quiet)
-            return [json.loads(line) for line in self.lines]
+            while True:
+                messages = [json.loads(line) for line in self.lines]
+                left = deadline - time.monotonic()
+                if done(messages) or left <= 0:
+                    return messages
+                self._arrived.wait(left)
 
 
 def socket_dir() -> str:

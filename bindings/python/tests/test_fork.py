@@ -55,7 +55,9 @@ def test_fork_child_gets_its_own_client(monitor: Monitor, sock_path: str) -> Non
     assert client.flush(3)
     assert client.instance == parent_instance and client.pid == os.getpid()
 
-    usage = {m["feature"]: m for m in monitor.messages() if m["type"] == "llm_usage"}
+    # The child flushed before it exited 0; the monitor reads its connection on its own thread.
+    both = monitor.until(lambda ms: {m.get("feature") for m in ms} >= {"child", "parent"})
+    usage = {m["feature"]: m for m in both if m["type"] == "llm_usage"}
     assert usage["child"]["pid"] == child and usage["child"]["instance"] != parent_instance
     assert usage["child"]["tokens_in"] == 7
     assert usage["parent"]["pid"] == os.getpid() and usage["parent"]["instance"] == parent_instance

@@ -34,7 +34,7 @@ def test_calls_never_block_on_a_monitor_that_does_not_read(monitor: Monitor, soc
 
     monitor.resume_reading()
     assert client.flush(10), client.stats()
-    usage = [m for m in monitor.messages() if m["type"] == "llm_usage"]
+    usage = [m for m in monitor.messages(client.stats().sent) if m["type"] == "llm_usage"]
     assert sum(m["tokens_in"] for m in usage) == tokens_in
     assert sum(m["tokens_out"] for m in usage) == tokens_out
     assert sum(m.get("count", 1) for m in usage) == CALLS

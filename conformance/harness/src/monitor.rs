@@ -196,6 +196,23 @@ impl Monitor {
         lines
     }
 
+    /// Waits until `n` lines arrived in all (or `timeout`), then returns
+    /// every line received so far. With `n` from a client's `stats().sent`
+    /// after a flush, this is "the monitor has read all the client wrote".
+    pub fn all_of(&self, n: u64, timeout: Duration) -> Vec<String> {
+        let deadline = Instant::now() + timeout;
+        let mut received = self.shared.received.lock().unwrap();
+        while (received.lines.len() as u64) < n {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            received = self.shared.arrived.wait_timeout(received, deadline - now).unwrap().0;
+        }
+        received.taken = received.lines.len();
+        received.lines.clone()
+    }
+
     /// Every line received so far.
     pub fn all_lines(&self) -> Vec<String> {
         self.shared.received.lock().unwrap().lines.clone()
