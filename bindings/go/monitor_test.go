@@ -158,6 +158,18 @@ func (m *testMonitor) take(n int, timeout time.Duration) []string {
 	return lines
 }
 
+// delivered flushes client and returns every line the monitor got, once it
+// has read all that client wrote: an event, not a quiet period.
+func delivered(t testing.TB, m *testMonitor, client *Client) []string {
+	t.Helper()
+	flush(t, client)
+	sent := int(client.Stats().Sent)
+	if err := waitFor(5*time.Second, func() bool { return len(m.allLines()) >= sent }); err != nil {
+		t.Fatalf("the monitor read %d of %d lines", len(m.allLines()), sent)
+	}
+	return m.allLines()
+}
+
 func (m *testMonitor) allLines() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()

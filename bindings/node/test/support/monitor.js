@@ -106,6 +106,29 @@ class Monitor {
     return lines
   }
 
+  /**
+   * Waits until `done(lines)` holds for every line received so far, parsed
+   * (or the timeout), and returns them. With a client's `stats().sent` after
+   * a flush, `monitor.until((lines) => lines.length >= sent)` is "the
+   * monitor has read everything the client wrote".
+   */
+  async until(done, timeoutMs = 5000) {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const lines = this.parsed()
+      if (done(lines) || Date.now() >= deadline) return lines
+      await new Promise((resolve) => {
+        const wake = () => {
+          clearTimeout(timer)
+          this.waiters.delete(wake)
+          resolve()
+        }
+        const timer = setTimeout(wake, Math.max(0, deadline - Date.now()))
+        this.waiters.add(wake)
+      })
+    }
+  }
+
   /** Every line received so far, parsed. */
   parsed() {
     return this.lines.map((line) => JSON.parse(line))
