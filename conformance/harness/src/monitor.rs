@@ -257,3 +257,25 @@ fn read_lines(mut stream: UnixStream, shared: &Shared) {
         shared.record(&pending);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn stop_records_every_line_written_before_it_and_refuses_later_writes() {
+        let dir = TempDir::new();
+        let mut monitor = Monitor::up(&dir.socket());
+        let mut whole = UnixStream::connect(dir.socket()).unwrap();
+        // Written before stop, perhaps before the monitor even accepted: a
+        // line, and one that misses only its `\n`.
+        whole.write_all(b"{\"a\":1}\n{\"b\":2}").unwrap();
+        let mut cut = UnixStream::connect(dir.socket()).unwrap();
+        cut.write_all(b"{\"c\":").unwrap();
+        monitor.stop();
+        assert_eq!(monitor.all_lines(), ["{\"a\":1}", "{\"b\":2}"]);
+        assert!(whole.write_all(b"{\"d\":4}\n").is_err(), "a write after stop must fail");
+        assert!(!dir.socket().exists());
+    }
+}
