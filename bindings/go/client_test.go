@@ -320,8 +320,10 @@ func TestMonitorThatNeverReads(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// A call that blocked would wait on the socket for seconds; 100 ms means none did.
-	if slowest > 100*time.Millisecond {
+	// A call that blocked would wait on the socket for seconds, or forever.
+	// The bound is loose because a loaded 2-core machine may deschedule this
+	// goroutine for tens of milliseconds; the benchmark measures the real cost.
+	if slowest > time.Second {
 		t.Fatalf("slowest call took %v", slowest)
 	}
 	stats := client.Stats()

@@ -26,8 +26,9 @@ def test_calls_never_block_on_a_monitor_that_does_not_read(monitor: Monitor, soc
         tokens_in += 3 + n % 5
         tokens_out += 2
     # Not a speed test (the benchmark is): a call that waited on the monitor
-    # would take the core's 5 s write-stall timeout or forever.
-    assert slowest < 0.5, f"a call took {slowest:.3f}s"
+    # would take the core's 5 s write-stall timeout or forever. Loose, because a
+    # loaded 2-core machine may deschedule this thread for tens of milliseconds.
+    assert slowest < 1.0, f"a call took {slowest:.3f}s"
     assert client.flush(0.2) is False, "nothing can be delivered yet: the socket is full"
     stats = client.stats()
     assert stats.connected and stats.coalesced > 0 and stats.dropped == 0, stats
