@@ -3,6 +3,7 @@ package kissmon
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -37,17 +38,15 @@ func flush(t testing.TB, client *Client) {
 func tokensIn(t testing.TB, lines []string) int64 {
 	var total int64
 	for _, line := range lines {
-		v, err := parseJSON([]byte(line))
-		if err != nil {
-			t.Fatalf("not JSON: %q", line)
+		var m struct {
+			Type     string `json:"type"`
+			TokensIn int64  `json:"tokens_in"`
 		}
-		m := v.(object)
-		if m["type"] == "llm_usage" {
-			n, err := m["tokens_in"].(interface{ Int64() (int64, error) }).Int64()
-			if err != nil {
-				t.Fatal(err)
-			}
-			total += n
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("not JSON: %q: %v", line, err)
+		}
+		if m.Type == "llm_usage" {
+			total += m.TokensIn
 		}
 	}
 	return total

@@ -138,12 +138,6 @@ func (m *testMonitor) resumeReading() {
 	m.mu.Unlock()
 }
 
-func (m *testMonitor) acceptedConns() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.accepted
-}
-
 // take waits up to timeout until n lines arrived since the last take, then
 // returns every such line.
 func (m *testMonitor) take(n int, timeout time.Duration) []string {

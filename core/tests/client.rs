@@ -1,11 +1,9 @@
 //! The client against a real monitor socket in every state a monitor can be in.
 
-mod support;
-
 use kissmon::{LlmUsage, MonitorClient};
+use kissmon_conformance::monitor::{Monitor, TempDir};
 use serde_json::Value;
 use std::time::{Duration, Instant};
-use support::monitor::{Monitor, TempDir};
 
 const WAIT: Duration = Duration::from_secs(5);
 

@@ -1,12 +1,10 @@
 //! The periodic heartbeat's one schedule, driven by the sender thread or by
 //! a host's timer through `heartbeat_tick`, against a real monitor socket.
 
-mod support;
-
 use kissmon::{LlmUsage, MonitorClient};
+use kissmon_conformance::monitor::{Monitor, TempDir};
 use serde_json::Value;
 use std::time::{Duration, Instant};
-use support::monitor::{Monitor, TempDir};
 
 const WAIT: Duration = Duration::from_secs(5);
 const EVERY: Duration = Duration::from_millis(100);

@@ -1,8 +1,7 @@
-"""Test support: a real monitor on a Unix socket, and the corpus's JSON rules."""
+"""Test support: a real monitor on a Unix socket."""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import selectors
@@ -11,12 +10,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
-
-CORPUS_DIR = Path(
-    os.environ.get("KISSMON_CONFORMANCE_DIR", Path(__file__).resolve().parents[3] / "conformance" / "cases")
-)
 
 
 class Monitor:
@@ -158,60 +152,3 @@ class Monitor:
 def socket_dir() -> str:
     # Short paths: sun_path holds 107 bytes.
     return tempfile.mkdtemp(prefix="km-", dir="/tmp")
-
-
-def json_eq(a: Any, b: Any) -> bool:
-    """JSON equality where numbers compare by value (1850 == 1850.0) but bools are not numbers."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool) and a == b
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return a == b
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(json_eq(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(json_eq(a[k], b[k]) for k in a)
-    return type(a) is type(b) and a == b
-
-
-def redact(line: dict[str, Any], lang: str = "python") -> dict[str, Any]:
-    """The corpus's redaction, after checking the types of what it hides."""
-    line = dict(line)
-    if "ts" in line:
-        assert isinstance(line["ts"], (int, float)) and not isinstance(line["ts"], bool), f"ts: {line['ts']!r}"
-        line["ts"] = "<ts>"
-    if "instance" in line:
-        assert isinstance(line["instance"], str), f"instance: {line['instance']!r}"
-        line["instance"] = "<instance>"
-    if "lag_ms" in line:
-        lag = line["lag_ms"]
-        assert isinstance(lag, (int, float)) and not isinstance(lag, bool) and lag >= 0, f"lag_ms: {lag!r}"
-        line["lag_ms"] = "<lag_ms>"
-    if "sdk" in line:
-        sdk = line["sdk"]
-        assert isinstance(sdk, dict) and sdk.get("lang") == lang and isinstance(sdk.get("version"), str), sdk
-        assert set(sdk) == {"lang", "version"}, sdk
-        line["sdk"] = {"lang": "<lang>", "version": "<version>"}
-    return line
-
-
-def load_corpus() -> list[dict[str, Any]]:
-    """Every case of every *.jsonl file, in file then line order; fails loudly on a bad corpus."""
-    files = sorted(CORPUS_DIR.glob("*.jsonl"))
-    assert files, f"no *.jsonl in {CORPUS_DIR}"
-    cases, ids = [], set()
-    for file in files:
-        for number, text in enumerate(file.read_text().splitlines(), 1):
-            if not text.strip():
-                continue
-            case = json.loads(text)
-            assert isinstance(case.get("id"), str), f"{file}:{number}: no id"
-            assert case["id"] not in ids, f"{file}:{number}: duplicate id {case['id']}"
-            ids.add(case["id"])
-            cases.append(case)
-    return cases
-
-
-def case_input(case: dict[str, Any]) -> bytes:
-    if "input" in case:
-        return case["input"].encode()
-    return base64.b64decode(case["input_base64"])
