@@ -321,10 +321,14 @@ pub struct UsageReportJson {
 #[allow(dead_code)]
 pub struct UsageParams {
     /// Start (inclusive): RFC 3339, Unix seconds, or a duration ago like `24h`. Default: 24 h ago.
-    #[param(pattern = "^([0-9]{1,11}(\\.[0-9]+)?|[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?|([0-9]+ ?(ns|us|ms|s|sec|m|min|h|hr|d|day|days|w|week|weeks) ?)+)$")]
+    #[param(
+        pattern = "^([0-9]{1,11}(\\.[0-9]+)?|[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?|([0-9]+ ?(ns|us|ms|s|sec|m|min|h|hr|d|day|days|w|week|weeks) ?)+)$"
+    )]
     since: Option<String>,
     /// End (exclusive), in the same forms, not before `since`. Default: now.
-    #[param(pattern = "^([0-9]{1,11}(\\.[0-9]+)?|[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?|([0-9]+ ?(ns|us|ms|s|sec|m|min|h|hr|d|day|days|w|week|weeks) ?)+)$")]
+    #[param(
+        pattern = "^([0-9]{1,11}(\\.[0-9]+)?|[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?|([0-9]+ ?(ns|us|ms|s|sec|m|min|h|hr|d|day|days|w|week|weeks) ?)+)$"
+    )]
     until: Option<String>,
     /// Dimensions to group by, comma-separated.
     #[param(pattern = "^(channel|model|feature|provider)(,(channel|model|feature|provider))*$")]
@@ -442,7 +446,9 @@ pub struct TransitionPage {
 #[allow(dead_code)]
 pub struct TransitionParams {
     /// Only transitions at or after this instant: RFC 3339, Unix seconds, or a duration ago like `24h`.
-    #[param(pattern = "^([0-9]{1,11}(\\.[0-9]+)?|[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?|([0-9]+ ?(ns|us|ms|s|sec|m|min|h|hr|d|day|days|w|week|weeks) ?)+)$")]
+    #[param(
+        pattern = "^([0-9]{1,11}(\\.[0-9]+)?|[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?|([0-9]+ ?(ns|us|ms|s|sec|m|min|h|hr|d|day|days|w|week|weeks) ?)+)$"
+    )]
     since: Option<String>,
     /// Only this channel's transitions: 1 to 128 bytes of UTF-8, no control characters.
     #[param(min_length = 1, max_length = 128, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")]
