@@ -230,21 +230,6 @@ async fn bot(
     }))
 }
 
-/// Sums of LLM calls; `calls` counts folded rows by their `count`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct UsageSumsJson {
-    pub calls: i64,
-    /// Calls that reported `ok: false`.
-    pub failed_calls: i64,
-    pub tokens_in: i64,
-    pub tokens_out: i64,
-    pub cache_read_tokens: i64,
-    pub reasoning_tokens: i64,
-    pub cost_usd: f64,
-    /// Mean over the calls that reported a latency.
-    pub mean_latency_ms: Option<f64>,
-}
-
 /// One group (of a series: one bucket of one group). Only the grouped dimensions are present.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UsageGroupJson {
@@ -261,7 +246,7 @@ pub struct UsageGroupJson {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
     #[serde(flatten)]
-    pub sums: UsageSumsJson,
+    pub sums: read::UsageSums,
 }
 
 impl UsageGroupJson {
@@ -272,7 +257,7 @@ impl UsageGroupJson {
             model: None,
             feature: None,
             provider: None,
-            sums: UsageSumsJson::from(group.sums),
+            sums: group.sums,
         };
         for (dim, value) in dims.iter().zip(group.values) {
             let slot = match dim {
@@ -287,21 +272,6 @@ impl UsageGroupJson {
     }
 }
 
-impl From<read::UsageSums> for UsageSumsJson {
-    fn from(s: read::UsageSums) -> Self {
-        UsageSumsJson {
-            calls: s.calls,
-            failed_calls: s.failed_calls,
-            tokens_in: s.tokens_in,
-            tokens_out: s.tokens_out,
-            cache_read_tokens: s.cache_read_tokens,
-            reasoning_tokens: s.reasoning_tokens,
-            cost_usd: s.cost_usd,
-            mean_latency_ms: s.mean_latency_ms,
-        }
-    }
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UsageReportJson {
     pub since: String,
@@ -309,7 +279,7 @@ pub struct UsageReportJson {
     pub group_by: Vec<String>,
     /// Bucket width (`1m`, `5m`, `1h`, `1d`) when a series was asked for.
     pub bucket: Option<String>,
-    pub totals: UsageSumsJson,
+    pub totals: read::UsageSums,
     /// One entry per group, ordered by the grouped values; empty without `group_by`.
     pub groups: Vec<UsageGroupJson>,
     /// With `bucket`: one entry per bucket and group that had calls, in time order.
@@ -408,7 +378,7 @@ async fn usage(
         until: iso(until),
         group_by: group_by.iter().map(|d| d.name().to_owned()).collect(),
         bucket: bucket.map(|b| b.0),
-        totals: totals.into(),
+        totals,
         groups: groups.into_iter().map(|g| UsageGroupJson::of(g, &group_by)).collect(),
         series: series.into_iter().map(|g| UsageGroupJson::of(g, &group_by)).collect(),
     }))
