@@ -153,8 +153,9 @@ pub fn whole(value: Unknown, argument: &'static str) -> Result<u64> {
         Err(_) if kind(&value) == Some(ValueType::BigInt) => return big_whole(value, argument),
         Err(_) => return Err(wrong_type(argument, "a number or a bigint", &value)),
     };
-    // u64::MAX as f64 rounds up to 2^64, which does not fit: hence `<`.
-    if number.fract() == 0.0 && number >= 0.0 && number < u64::MAX as f64 {
+    // u64::MAX as f64 rounds up to 2^64, which does not fit: hence `<`. In
+    // that range `as` truncates, so a round trip tells a whole number.
+    if number >= 0.0 && number < u64::MAX as f64 && (number as u64) as f64 == number {
         Ok(number as u64)
     } else {
         Err(Failure::Range { argument, reason: format!("must be a whole number >= 0, got {}", shown(number)) })
