@@ -30,11 +30,28 @@ function closeAllAtExit() {
 
 process.on('exit', closeAllAtExit)
 
+// What logLlmUsage tells the addon about its arguments (src/usage.rs), so
+// that the addon does not ask napi: each check is far cheaper in JS.
+const USAGE_IS_OBJECT = 1
+const HAS_LATENCY = 1 << 1
+const HAS_PROVIDER = 1 << 2
+const HAS_COST = 1 << 3
+const HAS_CACHE_READ = 1 << 4
+const HAS_REASONING = 1 << 5
+const HAS_OK = 1 << 6
+const SAME_MODEL = 1 << 7
+const SAME_FEATURE = 1 << 8
+const SAME_PROVIDER = 1 << 9
+
 class MonitorClient {
   #native
   // The hot calls, as functions bound to the client (see NativeClient.hotCalls).
   #heartbeat
   #logLlmUsage
+  // The strings of the latest logLlmUsage call, as the addon holds them too.
+  #model
+  #feature
+  #provider
   #timer = null
 
   constructor(channel, options) {
@@ -57,19 +74,34 @@ class MonitorClient {
 
   logLlmUsage(usage) {
     const u = usage
-    this.#logLlmUsage(
-      u,
-      u?.model,
-      u?.feature,
-      u?.tokensIn,
-      u?.tokensOut,
-      u?.latencyMs,
-      u?.provider,
-      u?.costUsd,
-      u?.cacheReadTokens,
-      u?.reasoningTokens,
-      u?.ok,
-    )
+    if (typeof u !== 'object' || u === null || Array.isArray(u)) {
+      // No facts: the addon checks everything and names what is wrong.
+      this.#logLlmUsage(0, u, u?.model, u?.feature, u?.tokensIn, u?.tokensOut, u?.latencyMs, u?.provider, u?.costUsd, u?.cacheReadTokens, u?.reasoningTokens, u?.ok)
+      return
+    }
+    const { model, feature, tokensIn, tokensOut, latencyMs, provider, costUsd, cacheReadTokens, reasoningTokens, ok } = u
+    let facts = USAGE_IS_OBJECT
+    if (latencyMs != null) facts |= HAS_LATENCY
+    if (provider != null) facts |= HAS_PROVIDER
+    if (costUsd != null) facts |= HAS_COST
+    if (cacheReadTokens != null) facts |= HAS_CACHE_READ
+    if (reasoningTokens != null) facts |= HAS_REASONING
+    if (ok != null) facts |= HAS_OK
+    // The addon keeps the previous call's strings: by one rule on both
+    // sides, a string not identical to the previous one replaces it.
+    if (typeof model === 'string') {
+      if (model === this.#model) facts |= SAME_MODEL
+      else this.#model = model
+    }
+    if (typeof feature === 'string') {
+      if (feature === this.#feature) facts |= SAME_FEATURE
+      else this.#feature = feature
+    }
+    if (typeof provider === 'string') {
+      if (provider === this.#provider) facts |= SAME_PROVIDER
+      else this.#provider = provider
+    }
+    this.#logLlmUsage(facts, u, model, feature, tokensIn, tokensOut, latencyMs, provider, costUsd, cacheReadTokens, reasoningTokens, ok)
   }
 
   unregister() {

@@ -21,7 +21,7 @@ export declare class NativeClient {
    * costs several hundred nanoseconds of receiver checks that a function
    * holding its client does not need.
    */
-  hotCalls(): { heartbeat(): void; logLlmUsage(usage: object, model: string, feature: string, tokensIn: number | bigint, tokensOut: number | bigint, latencyMs: number | null | undefined, provider: string | null | undefined, costUsd: number | null | undefined, cacheReadTokens: number | bigint | null | undefined, reasoningTokens: number | bigint | null | undefined, ok: boolean | null | undefined): void }
+  hotCalls(): { heartbeat(): void; logLlmUsage(facts: number, usage: object, model: string, feature: string, tokensIn: number | bigint, tokensOut: number | bigint, latencyMs: number | null | undefined, provider: string | null | undefined, costUsd: number | null | undefined, cacheReadTokens: number | bigint | null | undefined, reasoningTokens: number | bigint | null | undefined, ok: boolean | null | undefined): void }
   unregister(): void
   /** Announces `intervalMs` as the heartbeat interval, for bots that run their own timer. */
   announceHeartbeatInterval(intervalMs: number): void

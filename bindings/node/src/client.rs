@@ -4,7 +4,7 @@
 
 use crate::args;
 use crate::errors::{caught, js, Failure, Result};
-use napi::bindgen_prelude::{Either, FunctionCallContext, Null, Object};
+use napi::bindgen_prelude::{Either, Null, Object};
 use napi::{Env, Unknown};
 use napi_derive::napi;
 use std::sync::Arc;
@@ -118,7 +118,7 @@ impl NativeClient {
     /// costs several hundred nanoseconds of receiver checks that a function
     /// holding its client does not need.
     #[napi(
-        ts_return_type = "{ heartbeat(): void; logLlmUsage(usage: object, model: string, feature: string, tokensIn: number | bigint, tokensOut: number | bigint, latencyMs: number | null | undefined, provider: string | null | undefined, costUsd: number | null | undefined, cacheReadTokens: number | bigint | null | undefined, reasoningTokens: number | bigint | null | undefined, ok: boolean | null | undefined): void }"
+        ts_return_type = "{ heartbeat(): void; logLlmUsage(facts: number, usage: object, model: string, feature: string, tokensIn: number | bigint, tokensOut: number | bigint, latencyMs: number | null | undefined, provider: string | null | undefined, costUsd: number | null | undefined, cacheReadTokens: number | bigint | null | undefined, reasoningTokens: number | bigint | null | undefined, ok: boolean | null | undefined): void }"
     )]
     pub fn hot_calls<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
         js(env, || {
@@ -131,10 +131,8 @@ impl NativeClient {
                 })
             })?;
             calls.set("heartbeat", heartbeat)?;
-            let client = Arc::clone(&self.client);
-            let log_llm_usage =
-                env.create_function_from_closure::<(), (), _>("logLlmUsage", move |call| log_llm_usage(&client, call))?;
-            calls.set("logLlmUsage", log_llm_usage)?;
+            // A bare napi callback (usage.rs) whose body runs through `js` too.
+            calls.set("logLlmUsage", crate::usage::function(env, Arc::clone(&self.client))?)?;
             Ok(calls)
         })
     }
@@ -245,65 +243,6 @@ impl NativeClient {
     pub fn channel(&self, env: Env) -> napi::Result<String> {
         js(&env, || Ok(self.client.channel().to_owned()))
     }
-}
-
-/// The arguments of the native `logLlmUsage`, in order, by the core's names.
-const USAGE_ARGUMENTS: [&str; 11] = [
-    "usage",
-    "model",
-    "feature",
-    "tokens_in",
-    "tokens_out",
-    "latency_ms",
-    "provider",
-    "cost_usd",
-    "cache_read_tokens",
-    "reasoning_tokens",
-    "ok",
-];
-
-/// `logLlmUsage(usage, model, feature, tokensIn, tokensOut, latencyMs,
-/// provider, costUsd, cacheReadTokens, reasoningTokens, ok)`: `usage` is the
-/// caller's object, checked to be one; its fields come positionally, every
-/// one of them (`undefined` when absent), because index.js reads them far
-/// faster than napi can.
-fn log_llm_usage(client: &kissmon::MonitorClient, call: FunctionCallContext) -> napi::Result<()> {
-    js(call.env, || {
-        if call.length() < USAGE_ARGUMENTS.len() {
-            let argument = USAGE_ARGUMENTS[call.length()];
-            return Err(Failure::Type { argument, reason: "is missing from the native call".into() });
-        }
-        let arg = |index: usize| {
-            call.get::<Unknown>(index)
-                .map_err(|err| Failure::Type { argument: USAGE_ARGUMENTS[index], reason: err.reason })
-        };
-        args::object(arg(0)?, "usage")?;
-        let mut usage = kissmon::LlmUsage::new(
-            args::string(arg(1)?, "model")?,
-            args::string(arg(2)?, "feature")?,
-            args::whole(arg(3)?, "tokens_in")?,
-            args::whole(arg(4)?, "tokens_out")?,
-        );
-        if let Some(value) = args::opt_number(arg(5)?, "latency_ms")? {
-            usage = usage.latency_ms(value);
-        }
-        if let Some(value) = args::opt_string(arg(6)?, "provider")? {
-            usage = usage.provider(value);
-        }
-        if let Some(value) = args::opt_number(arg(7)?, "cost_usd")? {
-            usage = usage.cost_usd(value);
-        }
-        if let Some(value) = args::opt_whole(arg(8)?, "cache_read_tokens")? {
-            usage = usage.cache_read_tokens(value);
-        }
-        if let Some(value) = args::opt_whole(arg(9)?, "reasoning_tokens")? {
-            usage = usage.reasoning_tokens(value);
-        }
-        if let Some(value) = args::opt_boolean(arg(10)?, "ok")? {
-            usage = usage.ok(value);
-        }
-        Ok(client.log_llm_usage(usage)?)
-    })
 }
 
 /// Runs the core's blocking `flush` or `close` on a thread of its own and

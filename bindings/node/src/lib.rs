@@ -11,3 +11,4 @@ mod args;
 pub mod client;
 pub mod decode;
 pub mod errors;
+mod usage;

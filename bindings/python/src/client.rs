@@ -108,8 +108,8 @@ impl MonitorClient {
         ok: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let mut usage = LlmUsage::new(
-            convert::text("model", model)?,
-            convert::text("feature", feature)?,
+            convert::text_ref("model", model)?,
+            convert::text_ref("feature", feature)?,
             convert::count("tokens_in", tokens_in)?,
             convert::count("tokens_out", tokens_out)?,
         );
@@ -117,7 +117,7 @@ impl MonitorClient {
             usage = usage.latency_ms(convert::number("latency_ms", value)?);
         }
         if let Some(value) = provider {
-            usage = usage.provider(convert::text("provider", value)?);
+            usage = usage.provider(convert::text_ref("provider", value)?);
         }
         if let Some(value) = cost_usd {
             usage = usage.cost_usd(convert::number("cost_usd", value)?);

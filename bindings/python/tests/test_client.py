@@ -116,6 +116,8 @@ USAGE = {"model": "gpt-4", "feature": "jokes", "tokens_in": 1, "tokens_out": 2}
     [
         ({"model": ""}, "model", kissmon.InvalidArgumentError),
         ({"model": None}, "model", TypeError),
+        ({"model": "gpt\ud800"}, "model", kissmon.InvalidArgumentError),  # a lone surrogate has no UTF-8
+        ({"provider": "\udc00"}, "provider", kissmon.InvalidArgumentError),
         ({"feature": "x" * 129}, "feature", kissmon.InvalidArgumentError),
         ({"feature": "a\nb"}, "feature", kissmon.InvalidArgumentError),
         ({"tokens_in": -1}, "tokens_in", kissmon.InvalidArgumentError),
