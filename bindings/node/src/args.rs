@@ -179,19 +179,9 @@ pub fn opt_whole(value: Unknown, argument: &'static str) -> Result<Option<u64>> 
     whole(value, argument).map(Some)
 }
 
-/// Milliseconds as a `Duration`; the core decides which durations it accepts.
+/// Milliseconds as a `Duration`, by the core's one rule for durations.
 pub fn millis(value: Unknown, argument: &'static str) -> Result<Duration> {
-    let ms = number(value, argument)?;
-    if ms.is_nan() || ms < 0.0 {
-        return Err(Failure::Range {
-            argument,
-            reason: format!("must be a number of milliseconds >= 0, got {}", shown(ms)),
-        });
-    }
-    Duration::try_from_secs_f64(ms / 1000.0).map_err(|_| Failure::Range {
-        argument,
-        reason: format!("must be a finite number of milliseconds, got {}", shown(ms)),
-    })
+    Ok(kissmon::duration_from_millis(argument, number(value, argument)?)?)
 }
 
 /// A wait bound in milliseconds, within the range of Node's timers, or `default`.
@@ -200,6 +190,7 @@ pub fn timeout(value: Unknown, argument: &'static str, default: Duration) -> Res
         return Ok(default);
     }
     let ms = number(value, argument)?;
+    // Node's timers end the wait in JS, so the bound is theirs (2^31 - 1 ms), below the core's.
     if !(0.0..=MAX_TIMEOUT_MS).contains(&ms) {
         return Err(Failure::Range {
             argument,

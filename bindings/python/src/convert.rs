@@ -77,21 +77,9 @@ pub(crate) fn number(argument: &'static str, value: &Bound<'_, PyAny>) -> Result
 /// The longest duration the binding passes on (about 31 years). The core adds
 /// durations to `Instant::now()`, which panics past the clock's range
 /// (requested in /work/requests/python.md); nothing sensible needs more.
-const MAX_SECONDS: f64 = 1e9;
-
-/// Seconds as a float or an int, to a `Duration` (the core checks the rest).
+/// Seconds as a float or an int, to a `Duration` by the core's one rule for durations.
 pub(crate) fn seconds(argument: &'static str, value: &Bound<'_, PyAny>) -> Result<Duration> {
-    let secs = number(argument, value)?;
-    if secs > MAX_SECONDS {
-        return Err(Error::OutOfRange {
-            argument,
-            reason: format!("must be at most {MAX_SECONDS:e} seconds, got {secs}"),
-        });
-    }
-    Duration::try_from_secs_f64(secs).map_err(|_| Error::OutOfRange {
-        argument,
-        reason: format!("must be a finite number of seconds >= 0, got {secs}"),
-    })
+    Ok(kissmon::duration_from_secs(argument, number(argument, value)?)?)
 }
 
 pub(crate) fn flag(argument: &'static str, value: &Bound<'_, PyAny>) -> Result<bool> {
