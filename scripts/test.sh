@@ -16,7 +16,7 @@ cargo fmt --all --check
 step "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "cargo test (core, conformance corpus, server)"
+step "cargo test (core, harness, server)"
 cargo test --locked
 
 # Each binding owns a test script next to its code.
@@ -28,7 +28,15 @@ for lang in c go python node; do
   fi
 done
 
-step "dashboard in headless Chromium (examples/server/tests/browser)"
+# After the bindings' scripts, so that it reuses what they built.
+step "conformance corpus in every language"
+bash conformance/run.sh
+
+# Last, so that a finding here never hides the other results.
+step "server HTTP: promtool, a real Prometheus, schemathesis (installs prometheus and schemathesis)"
+bash examples/server/test-http.sh
+
+step "dashboard in headless Chromium (examples/server/tests/browser; installs chromium and playwright-core)"
 bash examples/server/tests/browser/test.sh
 
 step "all tests passed"

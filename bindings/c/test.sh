@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Tests of the C library: Rust tests of the exported functions, header drift,
+# Tests of the C library: Rust tests of the exported functions and of header drift,
 # the README example, and C programs compiled with gcc -Werror against the
 # static and the shared library, run against real Unix-socket monitors.
 set -euo pipefail
@@ -14,15 +14,9 @@ export PKG_CONFIG_PATH="$lib_dir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 out="$lib_dir/c-tests"
 mkdir -p "$out"
 
-echo "-- header drift"
+# Header drift is the cargo test header_is_current above: the build writes
+# the fresh header to OUT_DIR only, and the test compares it with this one.
 header=bindings/c/include/kissmon.h
-if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-  git ls-files --error-unmatch "$header" >/dev/null
-  git diff --exit-code -- "$header" || {
-    echo "FAIL: $header differs from the committed one: commit the regenerated header" >&2
-    exit 1
-  }
-fi
 
 echo "-- the README's C example is examples/basic_bot.c"
 readme_example="$(awk '/<!-- example: examples\/basic_bot.c -->/{grab=1; next} grab && /^```c$/{inside=1; next} inside && /^```$/{exit} inside{print}' bindings/c/README.md)"

@@ -2,17 +2,21 @@ package kissmon
 
 // Per-call cost of Heartbeat and LogLLMUsage against a stuck monitor (it
 // accepts and never reads; the socket is full and the queue folds), next to
-// a bare cgo call. Run:
+// a bare cgo call and to the peer: what a datadog-go user writes for one LLM
+// call (two tagged Counts and a Distribution, without client-side
+// aggregation), sent to a UDP socket on loopback that never reads. Run:
 //
 //	go test -run '^$' -bench . -benchmem
 //
 // BenchmarkLatency times every call and reports p50, p99 and p99.9; the run
-// ends with a table of them side by side (target: p50 <= 300 ns).
+// ends with a table of them side by side (target: p50 <= 300 ns), and the
+// ratio of LogLLMUsage to the peer from the same run.
 // LogLLMUsage_all sets every optional field of the call.
 
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,6 +24,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/DataDog/datadog-go/v5/statsd"
 )
 
 const p50Target = 300 // ns
@@ -82,6 +88,37 @@ func stuckClient(b *testing.B) *Client {
 	return stuck
 }
 
+var (
+	peerOnce     sync.Once
+	peer         *statsd.Client
+	peerListener *net.UDPConn
+	peerErr      error
+	peerTags     = []string{"model:gpt-4", "feature:jokes"}
+)
+
+// peerClient returns the datadog-go client, sending to a UDP socket that
+// never reads (the kernel drops what does not fit, as for a stuck agent).
+func peerClient(b *testing.B) *statsd.Client {
+	peerOnce.Do(func() {
+		if peerListener, peerErr = net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}); peerErr != nil {
+			return
+		}
+		peer, peerErr = statsd.New(peerListener.LocalAddr().String(), statsd.WithoutClientSideAggregation(),
+			statsd.WithoutTelemetry())
+	})
+	if peerErr != nil {
+		b.Fatal(peerErr)
+	}
+	return peer
+}
+
+// peerLLMCall is what a datadog-go user writes for one LLM call.
+func peerLLMCall(c *statsd.Client, u LLMUsage) {
+	_ = c.Count("llm.tokens_in", u.TokensIn, peerTags, 1)
+	_ = c.Count("llm.tokens_out", u.TokensOut, peerTags, 1)
+	_ = c.Distribution("llm.latency_ms", *u.LatencyMs, peerTags, 1)
+}
+
 func BenchmarkCgoCall(b *testing.B) {
 	for b.Loop() {
 		abiV1()
@@ -106,6 +143,14 @@ func BenchmarkLogLLMUsage(b *testing.B) {
 	}
 }
 
+func BenchmarkPeerDatadogLLMCall(b *testing.B) {
+	client := peerClient(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		peerLLMCall(client, benchUsage)
+	}
+}
+
 type percentiles struct{ p50, p99, p999 float64 }
 
 var (
@@ -126,11 +171,17 @@ func BenchmarkLatency(b *testing.B) {
 		{"LogLLMUsage", func(c *Client) { c.LogLLMUsage(benchUsage) }},
 		{"LogLLMUsage_all", func(c *Client) { c.LogLLMUsage(fullUsage) }},
 	}
-	for _, bench := range calls {
+	for _, bench := range append(calls, struct {
+		name string
+		call func(*Client)
+	}{"datadog-go_call", nil}) {
 		b.Run(bench.name, func(b *testing.B) {
 			var client *Client
 			call := func(*Client) {}
-			if bench.call != nil {
+			if bench.name == "datadog-go_call" {
+				dd := peerClient(b)
+				call = func(*Client) { peerLLMCall(dd, benchUsage) }
+			} else if bench.call != nil {
 				client, call = stuckClient(b), bench.call
 			}
 			samples := make([]int32, 0, b.N)
@@ -159,6 +210,10 @@ func TestMain(m *testing.M) {
 	if len(latencies) > 0 {
 		printLatencyTable()
 	}
+	if peer != nil {
+		peer.Close()
+		peerListener.Close()
+	}
 	if stuck != nil {
 		fmt.Printf("stuck client after the benchmarks: %+v\n", stuck.Stats())
 		stuck.Close(context.Background())
@@ -172,7 +227,7 @@ func printLatencyTable() {
 	base := latencies["cgo_call"].p50
 	fmt.Printf("\nper-call latency, stuck monitor (ns; target p50 <= %d)\n", p50Target)
 	fmt.Printf("%-16s %8s %8s %8s %14s %12s\n", "call", "p50", "p99", "p99.9", "p50/cgo_call", "p50/target")
-	for _, name := range []string{"clock", "cgo_call", "Heartbeat", "LogLLMUsage", "LogLLMUsage_all"} {
+	for _, name := range []string{"clock", "cgo_call", "Heartbeat", "LogLLMUsage", "LogLLMUsage_all", "datadog-go_call"} {
 		r, ok := latencies[name]
 		if !ok {
 			continue
@@ -182,6 +237,10 @@ func printLatencyTable() {
 			ratio = fmt.Sprintf("%.2f", r.p50/base)
 		}
 		fmt.Printf("%-16s %8.0f %8.0f %8.0f %14s %12.2f\n", name, r.p50, r.p99, r.p999, ratio, r.p50/p50Target)
+	}
+	if ours, theirs := latencies["LogLLMUsage"].p50, latencies["datadog-go_call"].p50; ours > 0 && theirs > 0 {
+		fmt.Printf("LogLLMUsage p50 / datadog-go (2 tagged Counts + a Distribution) p50: %.2f (%.2fx faster)\n",
+			ours/theirs, theirs/ours)
 	}
 	fmt.Println(strings.Repeat("-", 72))
 }

@@ -27,8 +27,13 @@ import (
 	"unsafe"
 )
 
-// DefaultTimeout bounds Flush and Close when their context has no deadline.
-const DefaultTimeout = 2 * time.Second
+// The library's defaults, read from it so that every language has the same.
+var (
+	// DefaultTimeout bounds Close when its context has no deadline (2 s).
+	DefaultTimeout = time.Duration(C.kissmon_default_close_timeout_ms()) * time.Millisecond
+	// DefaultFlushTimeout bounds Flush when its context has no deadline (1 s).
+	DefaultFlushTimeout = time.Duration(C.kissmon_default_flush_timeout_ms()) * time.Millisecond
+)
 
 // waitSlice is how often a waiting Flush or Close looks at its context.
 const waitSlice = 50 * time.Millisecond
@@ -209,20 +214,20 @@ func (c *Client) LogLLMUsage(u LLMUsage) error {
 // Unregister says the bot is leaving and stops the periodic heartbeat.
 // Later reconnects replay nothing until the next Register.
 func (c *Client) Unregister() {
-	c.StopHeartbeat()
 	C.kissmon_client_unregister(c.ptr)
 	runtime.KeepAlive(c)
+	c.endTimer()
 }
 
 // Flush waits until every call made so far is written to the monitor, the
-// context is done, or (without a deadline) DefaultTimeout passed. It returns
+// context is done, or (without a deadline) DefaultFlushTimeout passed. It returns
 // nil when everything was written, else an error wrapping ErrNotDelivered
 // (and the context's error when the context ended). What was not written
 // stays queued.
 func (c *Client) Flush(ctx context.Context) error {
 	deadline, ok := ctx.Deadline()
 	if !ok {
-		deadline = time.Now().Add(DefaultTimeout)
+		deadline = time.Now().Add(DefaultFlushTimeout)
 	}
 	for {
 		wait := min(max(time.Until(deadline), 0), waitSlice)
@@ -238,7 +243,7 @@ func (c *Client) Flush(ctx context.Context) error {
 			if ok {
 				return fmt.Errorf("%w: %w", ErrNotDelivered, context.DeadlineExceeded)
 			}
-			return fmt.Errorf("%w within %v", ErrNotDelivered, DefaultTimeout)
+			return fmt.Errorf("%w within %v", ErrNotDelivered, DefaultFlushTimeout)
 		}
 	}
 }
@@ -251,7 +256,7 @@ func (c *Client) Flush(ctx context.Context) error {
 // cancelled while it waits is noticed only at its deadline. Calls after
 // Close are ignored and counted as dropped; closing again returns at once.
 func (c *Client) Close(ctx context.Context) error {
-	c.StopHeartbeat()
+	defer c.endTimer()
 	deadline, hasDeadline := ctx.Deadline()
 	timeout := DefaultTimeout
 	if hasDeadline {

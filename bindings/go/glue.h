@@ -70,7 +70,8 @@ static inline kissmon_go_result kissmon_go_log_llm_usage(const kissmon_client *c
 		feature_len, provider, provider_len, &usage));
 }
 
-static inline kissmon_go_result kissmon_go_announce(const kissmon_client *client, double interval_s) {
-	return kissmon_go_check(kissmon_client_announce_heartbeat_interval(client, interval_s));
+static inline kissmon_go_result kissmon_go_start_host_heartbeat(const kissmon_client *client,
+		double interval_s, uint64_t *schedule) {
+	return kissmon_go_check(kissmon_client_start_host_heartbeat(client, interval_s, schedule));
 }
 #endif

@@ -138,12 +138,6 @@ func (m *testMonitor) resumeReading() {
 	m.mu.Unlock()
 }
 
-func (m *testMonitor) acceptedConns() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.accepted
-}
-
 // take waits up to timeout until n lines arrived since the last take, then
 // returns every such line.
 func (m *testMonitor) take(n int, timeout time.Duration) []string {
@@ -162,6 +156,18 @@ func (m *testMonitor) take(n int, timeout time.Duration) []string {
 	lines := append([]string(nil), m.lines[m.taken:]...)
 	m.taken = len(m.lines)
 	return lines
+}
+
+// delivered flushes client and returns every line the monitor got, once it
+// has read all that client wrote: an event, not a quiet period.
+func delivered(t testing.TB, m *testMonitor, client *Client) []string {
+	t.Helper()
+	flush(t, client)
+	sent := int(client.Stats().Sent)
+	if err := waitFor(5*time.Second, func() bool { return len(m.allLines()) >= sent }); err != nil {
+		t.Fatalf("the monitor read %d of %d lines", len(m.allLines()), sent)
+	}
+	return m.allLines()
 }
 
 func (m *testMonitor) allLines() []string {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Tests of the Go module: builds the static library fresh, then gofmt, go vet,
-# go test and go test -race (the whole conformance corpus, real Unix sockets).
+# go test and go test -race (real Unix sockets). The conformance corpus runs
+# through conformance/run.sh, with the adapter in conformance/.
 # The benchmark is separate: see README.md.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"

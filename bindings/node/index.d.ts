@@ -72,10 +72,11 @@ export declare class MonitorClient {
   heartbeat(): void
   /** Reports one LLM call. */
   logLlmUsage(usage: LlmUsage): void
-  /** Says the bot is leaving and stops the heartbeat timer. */
+  /** Says the bot is leaving and stops the periodic heartbeat. */
   unregister(): void
-  /** Beats now and then every `intervalMs` (default: the client's `heartbeatIntervalMs`) on an unref'd timer. */
+  /** Beats now and then every `intervalMs` (default: `heartbeatIntervalMs`), fired by an unref'd timer on the event loop. Does nothing after `close`. */
   startHeartbeat(intervalMs?: number | null): void
+  /** Stops the periodic heartbeat. */
   stopHeartbeat(): void
   /** Resolves with whether every call made so far was written within `timeoutMs` (default 1000). */
   flush(timeoutMs?: number | null): Promise<boolean>
@@ -90,6 +91,8 @@ export declare class MonitorClient {
   readonly pid: number
   /** The channel this client reports for. */
   readonly channel: string
+  /** The heartbeat interval announced now, in milliseconds: the option, or the latest `startHeartbeat`'s. */
+  readonly heartbeatIntervalMs: number
 }
 
 /** A protocol message as the decoder returns it: its canonical fields, snake_case as on the wire. */

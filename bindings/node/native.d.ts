@@ -21,10 +21,24 @@ export declare class NativeClient {
    * costs several hundred nanoseconds of receiver checks that a function
    * holding its client does not need.
    */
-  hotCalls(): { heartbeat(): void; logLlmUsage(usage: object, model: string, feature: string, tokensIn: number | bigint, tokensOut: number | bigint, latencyMs: number | null | undefined, provider: string | null | undefined, costUsd: number | null | undefined, cacheReadTokens: number | bigint | null | undefined, reasoningTokens: number | bigint | null | undefined, ok: boolean | null | undefined): void }
+  hotCalls(): { heartbeat(): void; logLlmUsage(facts: number, usage: object, model: string, feature: string, tokensIn: number | bigint, tokensOut: number | bigint, latencyMs: number | null | undefined, provider: string | null | undefined, costUsd: number | null | undefined, cacheReadTokens: number | bigint | null | undefined, reasoningTokens: number | bigint | null | undefined, ok: boolean | null | undefined): void }
   unregister(): void
-  /** Announces the interval of the timer `index.js` runs. */
+  /** Announces `intervalMs` as the heartbeat interval, for bots that run their own timer. */
   announceHeartbeatInterval(intervalMs: number): void
+  /**
+   * Starts the core's heartbeat schedule for the timer `index.js` runs on
+   * the event loop; returns the schedule's id for `heartbeatTick`.
+   */
+  startHostHeartbeat(intervalMs: number): number
+  /**
+   * The timer of schedule `schedule` fired: beats if due, and returns the
+   * milliseconds until the next beat is due, or null once the schedule ended.
+   */
+  heartbeatTick(schedule: number): number | null
+  /** Stops the periodic heartbeat. */
+  stopHeartbeat(): void
+  /** The heartbeat interval announced now, in milliseconds. */
+  get heartbeatIntervalMs(): number
   /** Resolves with whether every call made so far was written within the timeout. */
   flush(timeoutMs?: number | null): Promise<boolean>
   /** Unregisters if registered, flushes, stops the sender; resolves with whether everything was written. */
@@ -42,6 +56,14 @@ export declare class NativeClient {
   get pid(): number
   get channel(): string
 }
+
+/**
+ * Test only: panics inside [`js`], as a bug in the core would, so that a
+ * test can check that a panic reaches JS as an error and Node lives on.
+ * Always compiled (the tests run the release addon); not part of the API:
+ * `index.js` does not export it.
+ */
+export declare function __testOnlyPanic(): void
 
 /**
  * Decodes one protocol line and returns its canonical JSON text (index.js

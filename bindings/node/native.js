@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.NativeClient = nativeBinding.NativeClient
+module.exports.__testOnlyPanic = nativeBinding.__testOnlyPanic
 module.exports.decodeLine = nativeBinding.decodeLine
 module.exports.defaultHeartbeatIntervalMs = nativeBinding.defaultHeartbeatIntervalMs
 module.exports.exitFlushBudgetMs = nativeBinding.exitFlushBudgetMs

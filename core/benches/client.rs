@@ -1,8 +1,12 @@
 //! Caller-side cost of `heartbeat()` and `log_llm_usage()` against a monitor
-//! that accepts and never reads, and sender throughput to a monitor that reads.
+//! that accepts and never reads (calls back to back: the coalescing and
+//! folding paths), against a monitor that reads with calls spread out (one
+//! every 200 µs: the sender has gone idle, so calls wake it), and sender
+//! throughput to a monitor that reads.
 //!
 //! Run: `cargo bench -p kissmon --bench client` (add `-- --calls N` to change
-//! the number of timed calls, default 1,000,000 per method).
+//! the number of back-to-back timed calls, default 1,000,000 per method, and
+//! `-- --spread-calls N` the spread-out ones, default 20,000 per method).
 //!
 //! Every call is timed on its own with `Instant::now()` around it; the cost
 //! of that timer pair is measured and printed too, and is included in the
@@ -15,14 +19,18 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 fn main() {
-    let calls =
-        std::env::args().skip_while(|a| a != "--calls").nth(1).and_then(|n| n.parse().ok()).unwrap_or(1_000_000usize);
+    let arg = |name: &str, default: usize| {
+        std::env::args().skip_while(|a| a != name).nth(1).and_then(|n| n.parse().ok()).unwrap_or(default)
+    };
+    let calls = arg("--calls", 1_000_000);
+    let spread_calls = arg("--spread-calls", 20_000);
     let dir = std::env::temp_dir().join(format!("kissmon-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
 
     println!("kissmon client benchmark ({calls} timed calls per method)");
     println!("timer overhead (Instant::now pair): p50 {} ns", timer_overhead());
     stuck_monitor(&dir.join("stuck.sock"), calls);
+    spread_out_calls(&dir.join("spread.sock"), spread_calls);
     sender_throughput(&dir.join("reading.sock"));
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -150,9 +158,63 @@ fn stuck_monitor(path: &PathBuf, calls: usize) {
     );
 }
 
-fn sender_throughput(path: &PathBuf) {
+/// The gap between spread-out calls: long enough for the sender to write
+/// the previous line and go back to sleep, so each call finds it idle.
+const SPREAD: Duration = Duration::from_micros(200);
+
+/// Calls one every [`SPREAD`] to a monitor that reads: the path where a call
+/// wakes the sender (a write to its wake pipe) rather than coalescing.
+fn spread_out_calls(path: &PathBuf, calls: usize) {
+    let reader = reading_monitor(path);
+    let client = MonitorClient::builder("bench").socket_path(path).build().unwrap();
+    client.register([("llm", true)]).unwrap();
+    assert!(client.flush(Duration::from_secs(5)), "the reading monitor is up");
+    println!("monitor reads, one call every {} µs (calls wake the idle sender):", SPREAD.as_micros());
+
+    let mut samples = vec![1u64; calls];
+    let spread = |samples: &mut [u64], call: &mut dyn FnMut(usize)| {
+        let mut next = Instant::now();
+        for (i, sample) in samples.iter_mut().enumerate() {
+            next += SPREAD;
+            let now = Instant::now();
+            if next > now {
+                std::thread::sleep(next - now);
+            }
+            let start = Instant::now();
+            call(i);
+            *sample = start.elapsed().as_nanos() as u64;
+        }
+    };
+    let sent_before = client.stats().sent;
+    let rss_before = rss_kib();
+    spread(&mut samples, &mut |_| client.heartbeat());
+    report("  heartbeat()", samples.clone(), rss_before, rss_kib());
+    assert!(client.flush(Duration::from_secs(5)));
+    let heartbeats = client.stats().sent - sent_before;
+
+    let models = ["gpt-4", "gpt-4o-mini", "claude-sonnet", "llama-3"];
+    let rss_before = rss_kib();
+    spread(&mut samples, &mut |i| {
+        let usage = LlmUsage::new(models[i % models.len()], "jokes", 145, 87).latency_ms(1850.0);
+        client.log_llm_usage(usage).unwrap();
+    });
+    report("  log_llm_usage()", samples, rss_before, rss_kib());
+    assert!(client.close(Duration::from_secs(5)));
+    let stats = client.stats();
+    println!(
+        "  {heartbeats} of {calls} heartbeats written as lines of their own (the rest coalesced); \
+         stats: sent {} coalesced {} dropped {}; monitor read {} lines",
+        stats.sent,
+        stats.coalesced,
+        stats.dropped,
+        reader.join().unwrap()
+    );
+}
+
+/// A monitor that reads one connection until it closes; returns the lines it read.
+fn reading_monitor(path: &PathBuf) -> std::thread::JoinHandle<u64> {
     let listener = UnixListener::bind(path).unwrap();
-    let reader = std::thread::spawn(move || {
+    std::thread::spawn(move || {
         let (mut stream, _) = listener.accept().unwrap();
         let mut buf = vec![0u8; 1 << 20];
         let mut lines = 0u64;
@@ -163,7 +225,11 @@ fn sender_throughput(path: &PathBuf) {
             lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
         }
         lines
-    });
+    })
+}
+
+fn sender_throughput(path: &PathBuf) {
+    let reader = reading_monitor(path);
     let total = 2_000_000usize;
     let client = MonitorClient::builder("bench").socket_path(path).queue_capacity(total).build().unwrap();
     assert!(client.flush(Duration::from_secs(5)), "the reading monitor is up");

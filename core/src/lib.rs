@@ -8,8 +8,10 @@
 
 mod client;
 mod decode;
+mod duration;
 mod encode;
 mod error;
+pub mod fold;
 mod validate;
 pub mod wire;
 
@@ -19,6 +21,7 @@ pub use client::{
     WRITE_STALL_TIMEOUT,
 };
 pub use decode::decode_line;
+pub use duration::{duration_from_millis, duration_from_secs, MAX_DURATION};
 pub use encode::{encode_line, encode_line_into};
 pub use error::{DecodeError, Error, ErrorClass, Result};
 pub use wire::{default_socket_path, Message, DEFAULT_SOCKET_PATH, MAX_LINE_BYTES, PROTOCOL_VERSION, SOCKET_ENV};

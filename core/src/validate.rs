@@ -15,6 +15,10 @@ fn text(value: &str, min: usize, max: usize) -> Rule {
             format!("must be at most {max} bytes of UTF-8, got {len}")
         });
     }
+    // Printable ASCII, what nearly every name is, needs no decoding to pass.
+    if value.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        return Ok(());
+    }
     match value.chars().find(|c| c.is_control()) {
         Some(c) => Err(format!("must not contain control characters, found U+{:04X}", c as u32)),
         None => Ok(()),

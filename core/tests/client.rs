@@ -1,11 +1,9 @@
 //! The client against a real monitor socket in every state a monitor can be in.
 
-mod support;
-
 use kissmon::{LlmUsage, MonitorClient};
+use kissmon_conformance::monitor::{Monitor, TempDir};
 use serde_json::Value;
 use std::time::{Duration, Instant};
-use support::monitor::{Monitor, TempDir};
 
 const WAIT: Duration = Duration::from_secs(5);
 
@@ -103,7 +101,7 @@ fn stuck_monitor_keeps_calls_fast_and_loses_no_tokens() {
 
     monitor.resume_reading();
     assert!(client.flush(Duration::from_secs(20)), "{:?}", client.stats());
-    let lines = parse(&monitor.take(usize::MAX, Duration::from_millis(300)));
+    let lines = parse(&monitor.all_of(client.stats().sent, WAIT));
     assert_eq!(usage_totals(&lines), (calls, tokens_in, tokens_out));
     assert_eq!(lines[0]["type"], "register");
 }
@@ -118,11 +116,17 @@ fn peer_closing_idle_connections_loses_nothing() {
     monitor.take(1, WAIT);
     for round in 0..5u64 {
         monitor.drop_connections();
-        std::thread::sleep(Duration::from_millis(20));
+        // The idle sender notices the hang-up and reconnects at once.
+        let deadline = Instant::now() + WAIT;
+        while client.stats().reconnects == round && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
         client.log_llm_usage(LlmUsage::new("gpt-4", "jokes", round, 1)).unwrap();
         assert!(client.flush(WAIT), "{:?}", client.stats());
+        // Read before the next hang-up, so lines keep their order across connections.
+        monitor.all_of(client.stats().sent, WAIT);
     }
-    let lines = parse(&monitor.take(10, WAIT));
+    let lines = parse(&monitor.all_of(client.stats().sent, WAIT)[1..]);
     let usage: Vec<u64> =
         lines.iter().filter(|l| l["type"] == "llm_usage").map(|l| l["tokens_in"].as_u64().unwrap()).collect();
     assert_eq!(usage, [0, 1, 2, 3, 4]);
@@ -145,14 +149,17 @@ fn flush_and_close_deadlines_hold_with_a_stuck_monitor() {
     let started = Instant::now();
     assert!(!client.flush(Duration::from_millis(200)));
     let flush_took = started.elapsed();
-    assert!(flush_took >= Duration::from_millis(200) && flush_took < Duration::from_secs(2), "{flush_took:?}");
+    // Upper bounds are loose: a loaded 2-core machine may deschedule this
+    // thread for a while; what matters is that the waits end near their timeout.
+    assert!(flush_took >= Duration::from_millis(200) && flush_took < Duration::from_secs(5), "{flush_took:?}");
 
     let started = Instant::now();
     assert!(!client.close(Duration::from_millis(300)));
     let close_took = started.elapsed();
-    assert!(close_took >= Duration::from_millis(250) && close_took < Duration::from_secs(2), "{close_took:?}");
-    assert!(!client.close(Duration::from_secs(5)), "close is idempotent and returns at once: {:?}", client.stats());
-    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(close_took >= Duration::from_millis(250) && close_took < Duration::from_secs(5), "{close_took:?}");
+    let again = Instant::now();
+    assert!(!client.close(Duration::from_secs(30)), "close is idempotent: {:?}", client.stats());
+    assert!(again.elapsed() < Duration::from_secs(5), "a second close returns at once, not after its timeout");
 
     // What was never written is counted, not silently lost, once the
     // sender has stopped (close gives it a sliver of its timeout for that).
@@ -193,7 +200,8 @@ fn dropping_a_client_never_blocks_and_still_delivers() {
     client.heartbeat();
     let started = Instant::now();
     drop(client);
-    assert!(started.elapsed() < Duration::from_millis(100));
+    // Drop must not wait out its 2 s grace; 1 s leaves room for a loaded machine.
+    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
     let lines = parse(&monitor.take(3, WAIT));
     assert_eq!(types(&lines), ["register", "heartbeat", "unregister"]);
     assert_eq!(lines[2]["reason"], "drop");
@@ -216,10 +224,16 @@ fn periodic_heartbeat_carries_lag_and_announces_its_interval() {
     assert!(beats.len() >= 2, "{lines:?}");
     assert!(beats.iter().all(|b| b["lag_ms"].as_f64().is_some_and(|lag| lag >= 0.0)));
     client.unregister();
-    assert!(client.flush(WAIT));
-    monitor.take(usize::MAX, Duration::from_millis(200));
+    // Four intervals pass: the beats a running schedule would send in them
+    // are what this test looks for (the sleep is the schedule's time, not a
+    // wait for the monitor).
     std::thread::sleep(Duration::from_millis(200));
-    assert!(monitor.take(0, Duration::ZERO).is_empty(), "unregister stops the periodic heartbeat");
+    client.log_llm_usage(LlmUsage::new("marker", "end", 1, 1)).unwrap();
+    assert!(client.flush(WAIT));
+    let lines = parse(&monitor.all_of(client.stats().sent, WAIT));
+    let unregistered = lines.iter().position(|l| l["type"] == "unregister").expect("the unregister line");
+    let after: Vec<&str> = types(&lines[unregistered..]);
+    assert_eq!(after, ["unregister", "llm_usage"], "unregister stops the periodic heartbeat");
 }
 
 #[test]
@@ -242,7 +256,7 @@ fn many_threads_share_one_client() {
         .collect();
     threads.into_iter().for_each(|t| t.join().unwrap());
     assert!(client.flush(WAIT));
-    let lines = parse(&monitor.take(usize::MAX, Duration::from_millis(300)));
+    let lines = parse(&monitor.all_of(client.stats().sent, WAIT));
     let expected_in: u64 = 8 * (0..5_000u64).sum::<u64>();
     assert_eq!(usage_totals(&lines), (40_000, expected_in, 40_000));
     assert_eq!(client.stats().dropped, 0);

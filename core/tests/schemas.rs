@@ -11,19 +11,17 @@
 //! multi-byte characters (maxLength counts code points), and values a JSON
 //! parser cannot hold (lone surrogate escapes, numbers beyond the doubles).
 
-mod support;
-
 use base64::Engine as _;
 use jsonschema::Validator;
+use kissmon_conformance::corpus::json_eq;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{json, Map, Value};
 use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use support::corpus::json_eq;
 
 const MIN_CASES: usize = 120;
-const KINDS: [&str; 5] = ["decode_valid", "decode_invalid", "encode", "encode_invalid", "queue"];
+use kissmon_conformance::corpus::KINDS;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -31,21 +29,7 @@ fn repo() -> PathBuf {
 
 /// The corpus the runners load (`cases/*.jsonl`).
 fn cases() -> Vec<Value> {
-    support::corpus::load(&repo().join("conformance/cases"))
-}
-
-/// Cases waiting for a core change (`conformance/pending.jsonl.txt`, not run by
-/// the runners): they must stay well-formed so they can move back unchanged.
-fn pending() -> Vec<Value> {
-    let path = repo().join("conformance/pending.jsonl.txt");
-    let Ok(text) = std::fs::read_to_string(&path) else { return Vec::new() };
-    text.lines()
-        .filter(|line| !line.trim().is_empty())
-        .enumerate()
-        .map(|(n, line)| {
-            serde_json::from_str(line).unwrap_or_else(|err| panic!("{}:{}: not JSON: {err}", path.display(), n + 1))
-        })
-        .collect()
+    kissmon_conformance::corpus::load(&repo().join("conformance/cases"))
 }
 
 fn validator(path: &str) -> Validator {
@@ -91,7 +75,6 @@ fn every_case_matches_the_case_schema() {
     let schema = validator("conformance/case.schema.json");
     let problems = cases()
         .iter()
-        .chain(&pending())
         .flat_map(|case| complaints(&schema, case).into_iter().map(move |c| format!("{}: {c}", id(case))))
         .collect();
     assert_no_problems("cases against conformance/case.schema.json", problems);
@@ -121,7 +104,7 @@ fn case_schema_rejects_malformed_cases() {
 fn case_ids_are_unique_and_named_after_their_kind() {
     let mut seen = HashSet::new();
     let mut problems = Vec::new();
-    for case in cases().iter().chain(&pending()) {
+    for case in cases().iter() {
         let (id, kind) = (id(case), case["kind"].as_str().unwrap_or_default());
         if !seen.insert(id.to_owned()) {
             problems.push(format!("{id}: repeated id"));
@@ -207,15 +190,18 @@ fn expected_lines_are_schema_messages() {
     let schema = message_schema();
     let mut problems = Vec::new();
     let mut checked = 0;
-    for case in cases().iter().chain(&pending()) {
+    for case in cases().iter() {
         let expected: Vec<&Value> = match case["kind"].as_str() {
             Some("encode") => vec![&case["expect"]],
             Some("queue") => case["steps"]
                 .as_array()
                 .into_iter()
                 .flatten()
-                .filter(|step| step["op"] == "expect_lines")
-                .flat_map(|step| step["lines"].as_array().into_iter().flatten())
+                .flat_map(|step| match step["op"].as_str() {
+                    Some("expect_lines") => step["lines"].as_array().into_iter().flatten().collect(),
+                    Some("expect_beats") => vec![&step["line"]],
+                    _ => Vec::new(),
+                })
                 .collect(),
             _ => continue,
         };

@@ -2,11 +2,9 @@
 //! change on every run, so they are replaced before the snapshot; the rest
 //! of each line, key order and number formatting included, is compared byte for byte.
 
-mod support;
-
 use kissmon::{LlmUsage, MonitorClient};
+use kissmon_conformance::monitor::{Monitor, TempDir};
 use std::time::Duration;
-use support::monitor::{Monitor, TempDir};
 
 /// Replaces the value after `"key":` (a number, or a string without escapes) with `"[key]"`.
 fn redact_value(line: &str, key: &str) -> String {

@@ -421,7 +421,7 @@ enum kissmon_status kissmon_client_heartbeat(const struct kissmon_client *client
 
 /**
  * A heartbeat that fired `lag_ms` milliseconds later than its schedule, for
- * bindings that run the heartbeat timer themselves (the Go module's goroutine).
+ * bots that run a heartbeat timer of their own.
  *
  * Returns `KISSMON_STATUS_OK`, `KISSMON_STATUS_NULL_ARGUMENT` ("client"),
  * `KISSMON_STATUS_INVALID_ARGUMENT` ("lag_ms": negative or not finite) or `KISSMON_STATUS_PANIC`.
@@ -482,8 +482,7 @@ enum kissmon_status kissmon_client_unregister(const struct kissmon_client *clien
 
 /**
  * Announces `interval_s` as the bot's heartbeat interval without starting a
- * timer, for bindings that run the timer themselves (then call
- * `kissmon_client_heartbeat_with_lag` on each tick).
+ * schedule, for bots that run a heartbeat timer of their own.
  *
  * Returns `KISSMON_STATUS_OK`, `KISSMON_STATUS_NULL_ARGUMENT` ("client"),
  * `KISSMON_STATUS_INVALID_ARGUMENT` ("interval") or `KISSMON_STATUS_PANIC`.
@@ -508,7 +507,43 @@ enum kissmon_status kissmon_client_start_heartbeat(const struct kissmon_client *
                                                    double interval_s);
 
 /**
- * Stops the periodic heartbeat.
+ * Starts the library's heartbeat schedule (a beat due now, then every
+ * `interval_s` seconds) for a timer the caller runs on its own loop, so
+ * that each beat's `lag_ms` shows how late that loop fired it. Stores the
+ * schedule's id in `*out_schedule`; the caller calls
+ * `kissmon_client_heartbeat_tick` with it now and after each delay it
+ * returns. Replaces a running schedule. After close nothing starts, and the
+ * first tick says the schedule ended.
+ *
+ * Returns `KISSMON_STATUS_OK`, `KISSMON_STATUS_NULL_ARGUMENT` ("client",
+ * "out_schedule"), `KISSMON_STATUS_INVALID_ARGUMENT` ("interval") or `KISSMON_STATUS_PANIC`.
+ *
+ * # Safety
+ * `client` is NULL or live; `out_schedule` is NULL or writable.
+ */
+enum kissmon_status kissmon_client_start_host_heartbeat(const struct kissmon_client *client,
+                                                        double interval_s,
+                                                        uint64_t *out_schedule);
+
+/**
+ * The caller's timer of heartbeat schedule `schedule` fired: queues the
+ * beat if it is due (with how late it is, as `lag_ms`) and stores in
+ * `*out_next_ns` the nanoseconds until the next one is due, or -1 once the
+ * schedule ended (stopped, replaced, unregistered, closed, or in a forked
+ * child): the caller's timer then ends.
+ *
+ * Returns `KISSMON_STATUS_OK`, `KISSMON_STATUS_NULL_ARGUMENT` ("client",
+ * "out_next_ns") or `KISSMON_STATUS_PANIC`.
+ *
+ * # Safety
+ * `client` is NULL or live; `out_next_ns` is NULL or writable.
+ */
+enum kissmon_status kissmon_client_heartbeat_tick(const struct kissmon_client *client,
+                                                  uint64_t schedule,
+                                                  int64_t *out_next_ns);
+
+/**
+ * Stops the periodic heartbeat, whichever runs it.
  *
  * Returns `KISSMON_STATUS_OK`, `KISSMON_STATUS_NULL_ARGUMENT` ("client") or `KISSMON_STATUS_PANIC`.
  *
@@ -624,6 +659,18 @@ void kissmon_decode_error_free(struct kissmon_decode_error *error);
  * A static string: do not free it.
  */
 const char *kissmon_error_class_str(int error_class);
+
+/**
+ * The timeout, in milliseconds, a binding gives flush when its caller names
+ * none: the library's one default for every language (the Go module reads it).
+ */
+uint64_t kissmon_default_flush_timeout_ms(void);
+
+/**
+ * The timeout, in milliseconds, a binding gives close when its caller names
+ * none: the library's one default for every language (the Go module reads it).
+ */
+uint64_t kissmon_default_close_timeout_ms(void);
 
 /**
  * Frees a string the library handed out (e.g. by `kissmon_decode_line`).

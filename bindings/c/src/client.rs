@@ -197,7 +197,7 @@ pub unsafe extern "C" fn kissmon_client_heartbeat(client: *const kissmon_client)
 }
 
 /// A heartbeat that fired `lag_ms` milliseconds later than its schedule, for
-/// bindings that run the heartbeat timer themselves (the Go module's goroutine).
+/// bots that run a heartbeat timer of their own.
 ///
 /// Returns `KISSMON_STATUS_OK`, `KISSMON_STATUS_NULL_ARGUMENT` ("client"),
 /// `KISSMON_STATUS_INVALID_ARGUMENT` ("lag_ms": negative or not finite) or `KISSMON_STATUS_PANIC`.
@@ -211,9 +211,7 @@ pub unsafe extern "C" fn kissmon_client_heartbeat_with_lag(
 ) -> kissmon_status {
     boundary::call(|| {
         let client = client_ref(client)?;
-        let lag = Duration::try_from_secs_f64(lag_ms / 1000.0)
-            .map_err(|_| Failure::out_of_range("lag_ms", format!("must be a finite number >= 0, got {lag_ms}")))?;
-        client.heartbeat_with_lag(lag);
+        client.heartbeat_with_lag(kissmon_core::duration_from_millis("lag_ms", lag_ms)?);
         Ok(())
     })
 }
@@ -290,8 +288,7 @@ pub unsafe extern "C" fn kissmon_client_unregister(client: *const kissmon_client
 }
 
 /// Announces `interval_s` as the bot's heartbeat interval without starting a
-/// timer, for bindings that run the timer themselves (then call
-/// `kissmon_client_heartbeat_with_lag` on each tick).
+/// schedule, for bots that run a heartbeat timer of their own.
 ///
 /// Returns `KISSMON_STATUS_OK`, `KISSMON_STATUS_NULL_ARGUMENT` ("client"),
 /// `KISSMON_STATUS_INVALID_ARGUMENT` ("interval") or `KISSMON_STATUS_PANIC`.
@@ -328,7 +325,59 @@ pub unsafe extern "C" fn kissmon_client_start_heartbeat(
     })
 }
 
-/// Stops the periodic heartbeat.
+/// Starts the library's heartbeat schedule (a beat due now, then every
+/// `interval_s` seconds) for a timer the caller runs on its own loop, so
+/// that each beat's `lag_ms` shows how late that loop fired it. Stores the
+/// schedule's id in `*out_schedule`; the caller calls
+/// `kissmon_client_heartbeat_tick` with it now and after each delay it
+/// returns. Replaces a running schedule. After close nothing starts, and the
+/// first tick says the schedule ended.
+///
+/// Returns `KISSMON_STATUS_OK`, `KISSMON_STATUS_NULL_ARGUMENT` ("client",
+/// "out_schedule"), `KISSMON_STATUS_INVALID_ARGUMENT` ("interval") or `KISSMON_STATUS_PANIC`.
+///
+/// # Safety
+/// `client` is NULL or live; `out_schedule` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn kissmon_client_start_host_heartbeat(
+    client: *const kissmon_client,
+    interval_s: f64,
+    out_schedule: *mut u64,
+) -> kissmon_status {
+    boundary::call(|| {
+        let client = client_ref(client)?;
+        let out = out_schedule.as_mut().ok_or_else(|| Failure::null("out_schedule"))?;
+        *out = client.start_host_heartbeat(options::seconds(interval_s, "interval")?)?;
+        Ok(())
+    })
+}
+
+/// The caller's timer of heartbeat schedule `schedule` fired: queues the
+/// beat if it is due (with how late it is, as `lag_ms`) and stores in
+/// `*out_next_ns` the nanoseconds until the next one is due, or -1 once the
+/// schedule ended (stopped, replaced, unregistered, closed, or in a forked
+/// child): the caller's timer then ends.
+///
+/// Returns `KISSMON_STATUS_OK`, `KISSMON_STATUS_NULL_ARGUMENT` ("client",
+/// "out_next_ns") or `KISSMON_STATUS_PANIC`.
+///
+/// # Safety
+/// `client` is NULL or live; `out_next_ns` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn kissmon_client_heartbeat_tick(
+    client: *const kissmon_client,
+    schedule: u64,
+    out_next_ns: *mut i64,
+) -> kissmon_status {
+    boundary::call(|| {
+        let client = client_ref(client)?;
+        let out = out_next_ns.as_mut().ok_or_else(|| Failure::null("out_next_ns"))?;
+        *out = client.heartbeat_tick(schedule).map_or(-1, |next| i64::try_from(next.as_nanos()).unwrap_or(i64::MAX));
+        Ok(())
+    })
+}
+
+/// Stops the periodic heartbeat, whichever runs it.
 ///
 /// Returns `KISSMON_STATUS_OK`, `KISSMON_STATUS_NULL_ARGUMENT` ("client") or `KISSMON_STATUS_PANIC`.
 ///

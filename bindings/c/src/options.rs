@@ -42,11 +42,10 @@ pub struct kissmon_options {
     pub sdk_version: *const c_char,
 }
 
-/// Seconds as a `Duration`; values no `Duration` can hold are rejected here,
-/// zero is passed on for the core to reject.
+/// Seconds as a `Duration`, by the core's one rule and cap for durations;
+/// zero is passed on for the core to reject where it is not allowed.
 pub(crate) fn seconds(value: f64, argument: &'static str) -> Result<Duration, Failure> {
-    Duration::try_from_secs_f64(value)
-        .map_err(|_| Failure::out_of_range(argument, format!("must be a finite number > 0, got {value}")))
+    Ok(kissmon_core::duration_from_secs(argument, value)?)
 }
 
 fn count(value: i64, argument: &'static str) -> Result<usize, Failure> {
@@ -92,4 +91,18 @@ pub(crate) unsafe fn builder(
         builder = builder.sdk(lang.unwrap_or("c"), version.unwrap_or(sdk_version));
     }
     Ok(builder)
+}
+
+/// The timeout, in milliseconds, a binding gives flush when its caller names
+/// none: the library's one default for every language (the Go module reads it).
+#[no_mangle]
+pub extern "C" fn kissmon_default_flush_timeout_ms() -> u64 {
+    kissmon_core::DEFAULT_FLUSH_TIMEOUT.as_millis() as u64
+}
+
+/// The timeout, in milliseconds, a binding gives close when its caller names
+/// none: the library's one default for every language (the Go module reads it).
+#[no_mangle]
+pub extern "C" fn kissmon_default_close_timeout_ms() -> u64 {
+    kissmon_core::DEFAULT_CLOSE_TIMEOUT.as_millis() as u64
 }

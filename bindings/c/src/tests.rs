@@ -118,8 +118,9 @@ fn header_is_current() {
     let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/include/kissmon.h")).unwrap();
     assert!(
         fresh == committed,
-        "bindings/c/include/kissmon.h differs from what cbindgen generates now: \
-         run `cargo build -p kissmon-c` without CI set and commit the header"
+        "bindings/c/include/kissmon.h differs from what cbindgen generates now; update it with\n  \
+         cp {} bindings/c/include/kissmon.h\nand commit it",
+        concat!(env!("OUT_DIR"), "/kissmon.h")
     );
 }
 
@@ -141,6 +142,8 @@ fn every_client_function_reports_a_null_client() {
             kissmon_client_announce_heartbeat_interval(null, 1.0),
             kissmon_client_start_heartbeat(null, 1.0),
             kissmon_client_stop_heartbeat(null),
+            kissmon_client_start_host_heartbeat(null, 1.0, &mut 0),
+            kissmon_client_heartbeat_tick(null, 1, &mut 0),
             kissmon_client_flush(null, 10),
             kissmon_client_close(null, 10),
             kissmon_client_stats(null, stats.as_mut_ptr()),
@@ -334,8 +337,51 @@ fn intervals_and_lags_are_checked() {
                 "interval",
             );
         }
+        assert_fails(
+            kissmon_client_start_host_heartbeat(client, 0.0, &mut 0),
+            kissmon_status::InvalidArgument,
+            "interval",
+        );
+        assert_fails(
+            kissmon_client_start_host_heartbeat(client, 1e10, &mut 0),
+            kissmon_status::InvalidArgument,
+            "interval",
+        );
         assert_fails(kissmon_client_heartbeat_with_lag(client, -0.5), kissmon_status::InvalidArgument, "lag_ms");
         assert_eq!(kissmon_client_heartbeat_with_lag(client, 0.0), kissmon_status::Ok);
+        kissmon_client_free(client);
+    }
+}
+
+#[test]
+fn a_host_timer_fires_the_libraries_schedule_until_it_ends() {
+    let dir = Dir::new();
+    let socket = dir.socket();
+    let monitor = Monitor::up(&socket);
+    let client = new_client(c"el_serda", Some(&options_for(&socket)));
+    unsafe {
+        let mut schedule = 0;
+        assert_eq!(kissmon_client_start_host_heartbeat(client, 60.0, &mut schedule), kissmon_status::Ok);
+        assert_fails(
+            kissmon_client_start_host_heartbeat(client, 60.0, std::ptr::null_mut()),
+            kissmon_status::NullArgument,
+            "out_schedule",
+        );
+        assert_fails(
+            kissmon_client_heartbeat_tick(client, schedule, std::ptr::null_mut()),
+            kissmon_status::NullArgument,
+            "out_next_ns",
+        );
+        let mut next_ns = 0;
+        assert_eq!(kissmon_client_heartbeat_tick(client, schedule, &mut next_ns), kissmon_status::Ok);
+        assert!(next_ns > 59_000_000_000 && next_ns <= 60_000_000_000, "{next_ns}");
+        assert_eq!(kissmon_client_flush(client, 3000), kissmon_status::Ok);
+        let lines = monitor.wait_for(1);
+        assert_eq!(lines[0]["type"], "heartbeat");
+        assert!(lines[0]["lag_ms"].as_f64().is_some());
+        assert_eq!(kissmon_client_unregister(client), kissmon_status::Ok);
+        assert_eq!(kissmon_client_heartbeat_tick(client, schedule, &mut next_ns), kissmon_status::Ok);
+        assert_eq!(next_ns, -1, "unregister ended the schedule");
         kissmon_client_free(client);
     }
 }

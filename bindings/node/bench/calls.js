@@ -1,8 +1,10 @@
 // Per-call cost of heartbeat() and logLlmUsage() from JS, with a monitor
 // that is stuck (accepts, never reads), absent, and reading (in another
 // process), next to baselines: an empty napi function, a napi-rs class
-// getter (what a class method costs before doing anything), and the timer.
-// Prints medians and p99.9, and the ratios between monitor states.
+// getter (what a class method costs before doing anything), and the timer;
+// and next to the peer, hot-shots (a StatsD client) reporting the same LLM
+// call as its users do (two tagged counters and a distribution) over UDP to
+// a socket that never reads. Prints medians and p99.9, and the ratios.
 //
 //   node bench/calls.js            the figures for the README
 //   node bench/calls.js --quick    a tenth of the calls
@@ -16,6 +18,7 @@
 //   on the "timer only" row, and shows the slow calls batches hide.
 'use strict'
 
+const StatsD = require('hot-shots')
 const { spawn } = require('node:child_process')
 const { once } = require('node:events')
 const fs = require('node:fs')
@@ -30,6 +33,7 @@ const BATCH = 100
 const BATCHES = 20_000 * SIZE
 const SINGLES = 1_000_000 * SIZE
 const WARMUP = 100_000 * SIZE
+const [BATCHES_ALL, SINGLES_ALL, WARMUP_ALL] = [BATCHES, SINGLES, WARMUP]
 const TARGET_P50_NS = 1000
 
 function percentile(sorted, p) {
@@ -64,6 +68,71 @@ function measure(call) {
 }
 
 const usage = (i) => ({ model: 'gpt-4', feature: 'jokes', tokensIn: 100 + (i & 63), tokensOut: 50, latencyMs: 1850, provider: 'openai' })
+
+/** The peer makes a send syscall per metric, ~100x our cost: it gets a tenth of the calls. */
+const PEER_SHARE = 10
+
+/**
+ * The peer's call, measured like ours, but in slices between which the event
+ * loop runs: hot-shots sends asynchronously, and without the loop its
+ * pending sends would pile up in memory.
+ */
+async function measurePeer(call) {
+  const [WARMUP, BATCHES, SINGLES] = [WARMUP_ALL, BATCHES_ALL, SINGLES_ALL].map((n) => Math.ceil(n / PEER_SHARE))
+  // About 1000 calls between two turns of the loop, in each mode.
+  const slice = async (n, body, size = 1000) => {
+    for (let done = 0; done < n; done += size) {
+      body(Math.min(size, n - done), done)
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+  }
+  await slice(WARMUP, (n, at) => { for (let i = 0; i < n; i++) call(at + i) })
+  const batch = new Float64Array(BATCHES)
+  await slice(BATCHES, (n, at) => {
+    for (let b = at; b < at + n; b++) {
+      const start = process.hrtime.bigint()
+      for (let i = 0; i < BATCH; i++) call(i)
+      batch[b] = Number(process.hrtime.bigint() - start) / BATCH
+    }
+  }, 1000 / BATCH)
+  const one = new Float64Array(SINGLES)
+  await slice(SINGLES, (n, at) => {
+    for (let i = at; i < at + n; i++) {
+      const start = process.hrtime.bigint()
+      call(i)
+      one[i] = Number(process.hrtime.bigint() - start)
+    }
+  })
+  batch.sort()
+  one.sort()
+  return { batchP50: percentile(batch, 50), batchP999: percentile(batch, 99.9), singleP50: percentile(one, 50), singleP999: percentile(one, 99.9) }
+}
+
+/** A UDP socket in another process that never reads: its loop is blocked for good. */
+async function deafUdpSink() {
+  const code = `const s = require('node:dgram').createSocket('udp4'); s.bind(0, '127.0.0.1', () => { console.log(s.address().port); setTimeout(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0), 50) })`
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const [data] = await once(child.stdout, 'data')
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  return { port: Number(String(data).trim()), stop: () => child.kill() }
+}
+
+/** hot-shots reporting one LLM call (the fields of `usage`) as its users write it. */
+async function peer() {
+  const sink = await deafUdpSink()
+  const statsd = new StatsD({ host: '127.0.0.1', port: sink.port, prefix: 'llm.', errorHandler: () => {} })
+  const llmCall = (i) => {
+    const u = usage(i)
+    const tags = { model: u.model, feature: u.feature, provider: u.provider }
+    statsd.increment('tokens_in', u.tokensIn, tags)
+    statsd.increment('tokens_out', u.tokensOut, tags)
+    statsd.distribution('latency_ms', u.latencyMs, tags)
+  }
+  const figures = await measurePeer(llmCall)
+  await new Promise((resolve) => statsd.close(resolve))
+  sink.stop()
+  return figures
+}
 
 async function stuckMonitor(socket) {
   const connections = []
@@ -117,10 +186,11 @@ async function main() {
     results.push(['baseline', 'empty napi function', measure(() => native.defaultHeartbeatIntervalMs())])
     results.push(['baseline', 'napi-rs class getter', measure(() => probe.pid)])
     results.push(['baseline', 'timer only', measure(() => {})])
+    results.push(['peer', 'hot-shots LLM call', await peer()])
     await probe.close(0)
 
     console.log(`kissmon Node addon, per-call cost: node ${process.version}, ${os.cpus().length} cpus`)
-    console.log(`batch = ${BATCHES} batches of ${BATCH} calls; single = ${SINGLES} calls timed one by one (timer included)\n`)
+    console.log(`batch = ${BATCHES} batches of ${BATCH} calls; single = ${SINGLES} calls timed one by one (timer included); the peer gets a ${PEER_SHARE}th of each\n`)
     console.log(`${'monitor'.padEnd(9)} ${'call'.padEnd(26)} ${'batch p50'.padStart(10)} ${'batch p99.9'.padStart(12)} ${'single p50'.padStart(11)} ${'single p99.9'.padStart(13)}`)
     for (const [monitor, call, m] of results) {
       console.log(`${monitor.padEnd(9)} ${call.padEnd(26)} ${format(m.batchP50)} ${format(m.batchP999).padStart(12)} ${format(m.singleP50).padStart(11)} ${format(m.singleP999).padStart(13)}`)
@@ -131,6 +201,9 @@ async function main() {
       const s = find('stuck', call).batchP50
       console.log(`  ${call.padEnd(14)} stuck/reading ${(s / find('reading', call).batchP50).toFixed(2)}  stuck/absent ${(s / find('absent', call).batchP50).toFixed(2)}  stuck/empty-napi-function ${(s / find('baseline', 'empty napi function').batchP50).toFixed(2)}`)
     }
+    const ours = find('stuck', 'logLlmUsage()')
+    const theirs = find('peer', 'hot-shots LLM call')
+    console.log(`  logLlmUsage()  hot-shots/kissmon: batch ${(theirs.batchP50 / ours.batchP50).toFixed(2)}x, single ${(theirs.singleP50 / ours.singleP50).toFixed(2)}x (same usage object, same run)`)
     for (const call of ['heartbeat()', 'logLlmUsage()']) {
       const p50 = find('stuck', call).batchP50
       const verdict = p50 <= TARGET_P50_NS ? 'meets' : 'MISSES'

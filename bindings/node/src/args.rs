@@ -5,6 +5,8 @@
 use crate::errors::{Failure, Result};
 use napi::bindgen_prelude::{BigInt, JsObjectValue, Object, Uint8Array};
 use napi::{JsValue, Unknown, ValueType};
+use std::borrow::Cow;
+use std::mem::MaybeUninit;
 use std::time::Duration;
 
 /// The longest timeout accepted, in milliseconds: the range of Node's own timers.
@@ -59,18 +61,31 @@ pub fn is_absent(value: &Unknown) -> bool {
 /// Strings up to this many bytes are read in one napi call, without first asking their length.
 const SHORT_STRING_BYTES: usize = 320;
 
+/// Room on the stack for one short string argument, so that reading it allocates nothing.
+pub struct StringBuffer([MaybeUninit<u8>; SHORT_STRING_BYTES]);
+
+impl StringBuffer {
+    pub fn new() -> Self {
+        StringBuffer([MaybeUninit::uninit(); SHORT_STRING_BYTES])
+    }
+}
+
 pub fn string(value: Unknown, argument: &'static str) -> Result<String> {
-    let mut buffer = [0u8; SHORT_STRING_BYTES];
+    string_in(value, argument, &mut StringBuffer::new()).map(Cow::into_owned)
+}
+
+/// A string argument, borrowed from `buffer` when it is short.
+pub fn string_in<'b>(value: Unknown, argument: &'static str, buffer: &'b mut StringBuffer) -> Result<Cow<'b, str>> {
     let mut written = 0;
     let raw = value.value();
     // SAFETY: `raw` is a live value of the current call, and napi writes at
-    // most `buffer.len()` bytes into `buffer`; it refuses a value that is not a string.
+    // most `buffer.0.len()` bytes into `buffer`; it refuses a value that is not a string.
     let status = unsafe {
         napi::sys::napi_get_value_string_utf8(
             raw.env,
             raw.value,
-            buffer.as_mut_ptr().cast(),
-            buffer.len(),
+            buffer.0.as_mut_ptr().cast(),
+            buffer.0.len(),
             &mut written,
         )
     };
@@ -79,11 +94,13 @@ pub fn string(value: Unknown, argument: &'static str) -> Result<String> {
     }
     // napi never splits a character: a string cut short fills all but at
     // most the last 4 bytes (3 of a character that did not fit, and the NUL).
-    if written + 4 < buffer.len() {
-        return Ok(String::from_utf8_lossy(&buffer[..written]).into_owned());
+    if written + 4 < buffer.0.len() {
+        // SAFETY: napi wrote the first `written` bytes.
+        let bytes = unsafe { std::slice::from_raw_parts(buffer.0.as_ptr().cast::<u8>(), written) };
+        return Ok(String::from_utf8_lossy(bytes));
     }
     // SAFETY: napi_get_value_string_utf8 refuses a value that is not a string.
-    unsafe { value.cast::<String>() }.map_err(|_| wrong_type(argument, "a string", &value))
+    unsafe { value.cast::<String>() }.map(Cow::Owned).map_err(|_| wrong_type(argument, "a string", &value))
 }
 
 pub fn opt_string(value: Unknown, argument: &'static str) -> Result<Option<String>> {
@@ -91,6 +108,17 @@ pub fn opt_string(value: Unknown, argument: &'static str) -> Result<Option<Strin
         return Ok(None);
     }
     string(value, argument).map(Some)
+}
+
+pub fn opt_string_in<'b>(
+    value: Unknown,
+    argument: &'static str,
+    buffer: &'b mut StringBuffer,
+) -> Result<Option<Cow<'b, str>>> {
+    if is_absent(&value) {
+        return Ok(None);
+    }
+    string_in(value, argument, buffer).map(Some)
 }
 
 pub fn number(value: Unknown, argument: &'static str) -> Result<f64> {
@@ -125,8 +153,9 @@ pub fn whole(value: Unknown, argument: &'static str) -> Result<u64> {
         Err(_) if kind(&value) == Some(ValueType::BigInt) => return big_whole(value, argument),
         Err(_) => return Err(wrong_type(argument, "a number or a bigint", &value)),
     };
-    // u64::MAX as f64 rounds up to 2^64, which does not fit: hence `<`.
-    if number.fract() == 0.0 && number >= 0.0 && number < u64::MAX as f64 {
+    // u64::MAX as f64 rounds up to 2^64, which does not fit: hence `<`. In
+    // that range `as` truncates, so a round trip tells a whole number.
+    if number >= 0.0 && number < u64::MAX as f64 && (number as u64) as f64 == number {
         Ok(number as u64)
     } else {
         Err(Failure::Range { argument, reason: format!("must be a whole number >= 0, got {}", shown(number)) })
@@ -150,19 +179,9 @@ pub fn opt_whole(value: Unknown, argument: &'static str) -> Result<Option<u64>> 
     whole(value, argument).map(Some)
 }
 
-/// Milliseconds as a `Duration`; the core decides which durations it accepts.
+/// Milliseconds as a `Duration`, by the core's one rule for durations.
 pub fn millis(value: Unknown, argument: &'static str) -> Result<Duration> {
-    let ms = number(value, argument)?;
-    if ms.is_nan() || ms < 0.0 {
-        return Err(Failure::Range {
-            argument,
-            reason: format!("must be a number of milliseconds >= 0, got {}", shown(ms)),
-        });
-    }
-    Duration::try_from_secs_f64(ms / 1000.0).map_err(|_| Failure::Range {
-        argument,
-        reason: format!("must be a finite number of milliseconds, got {}", shown(ms)),
-    })
+    Ok(kissmon::duration_from_millis(argument, number(value, argument)?)?)
 }
 
 /// A wait bound in milliseconds, within the range of Node's timers, or `default`.
@@ -171,6 +190,7 @@ pub fn timeout(value: Unknown, argument: &'static str, default: Duration) -> Res
         return Ok(default);
     }
     let ms = number(value, argument)?;
+    // Node's timers end the wait in JS, so the bound is theirs (2^31 - 1 ms), below the core's.
     if !(0.0..=MAX_TIMEOUT_MS).contains(&ms) {
         return Err(Failure::Range {
             argument,

@@ -1,9 +1,10 @@
 //! `NativeClient`: the core's `MonitorClient` behind napi. `index.js` wraps
-//! it into the public `MonitorClient`.
+//! it into the public `MonitorClient`. Every entry point runs through
+//! `errors::js`, so a failure or a panic reaches JS as an exception.
 
 use crate::args;
-use crate::errors::{js, Failure, Result};
-use napi::bindgen_prelude::{Either, FunctionCallContext, Null, Object};
+use crate::errors::{caught, js, Failure, Result};
+use napi::bindgen_prelude::{Either, Null, Object};
 use napi::{Env, Unknown};
 use napi_derive::napi;
 use std::sync::Arc;
@@ -117,46 +118,85 @@ impl NativeClient {
     /// costs several hundred nanoseconds of receiver checks that a function
     /// holding its client does not need.
     #[napi(
-        ts_return_type = "{ heartbeat(): void; logLlmUsage(usage: object, model: string, feature: string, tokensIn: number | bigint, tokensOut: number | bigint, latencyMs: number | null | undefined, provider: string | null | undefined, costUsd: number | null | undefined, cacheReadTokens: number | bigint | null | undefined, reasoningTokens: number | bigint | null | undefined, ok: boolean | null | undefined): void }"
+        ts_return_type = "{ heartbeat(): void; logLlmUsage(facts: number, usage: object, model: string, feature: string, tokensIn: number | bigint, tokensOut: number | bigint, latencyMs: number | null | undefined, provider: string | null | undefined, costUsd: number | null | undefined, cacheReadTokens: number | bigint | null | undefined, reasoningTokens: number | bigint | null | undefined, ok: boolean | null | undefined): void }"
     )]
     pub fn hot_calls<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
-        let mut calls = Object::new(env)?;
-        let client = Arc::clone(&self.client);
-        let heartbeat = env.create_function_from_closure::<(), (), _>("heartbeat", move |_call| {
-            client.heartbeat();
-            Ok(())
-        })?;
-        calls.set("heartbeat", heartbeat)?;
-        let client = Arc::clone(&self.client);
-        let log_llm_usage =
-            env.create_function_from_closure::<(), (), _>("logLlmUsage", move |call| log_llm_usage(&client, call))?;
-        calls.set("logLlmUsage", log_llm_usage)?;
-        Ok(calls)
+        js(env, || {
+            let mut calls = Object::new(env)?;
+            let client = Arc::clone(&self.client);
+            let heartbeat = env.create_function_from_closure::<(), (), _>("heartbeat", move |call| {
+                js(call.env, || {
+                    client.heartbeat();
+                    Ok(())
+                })
+            })?;
+            calls.set("heartbeat", heartbeat)?;
+            // A bare napi callback (usage.rs) whose body runs through `js` too.
+            calls.set("logLlmUsage", crate::usage::function(env, Arc::clone(&self.client))?)?;
+            Ok(calls)
+        })
     }
 
     #[napi]
-    pub fn unregister(&self) {
-        self.client.unregister();
+    pub fn unregister(&self, env: Env) -> napi::Result<()> {
+        js(&env, || {
+            self.client.unregister();
+            Ok(())
+        })
     }
 
-    /// Announces the interval of the timer `index.js` runs.
+    /// Announces `intervalMs` as the heartbeat interval, for bots that run their own timer.
     #[napi(ts_args_type = "intervalMs: number")]
     pub fn announce_heartbeat_interval(&self, env: Env, interval_ms: Unknown) -> napi::Result<()> {
         js(&env, || Ok(self.client.announce_heartbeat_interval(args::millis(interval_ms, "interval")?)?))
     }
 
+    /// Starts the core's heartbeat schedule for the timer `index.js` runs on
+    /// the event loop; returns the schedule's id for `heartbeatTick`.
+    #[napi(ts_args_type = "intervalMs: number")]
+    pub fn start_host_heartbeat(&self, env: Env, interval_ms: Unknown) -> napi::Result<f64> {
+        // Ids count up from 1, far below 2^53: exact as a JS number.
+        js(&env, || Ok(self.client.start_host_heartbeat(args::millis(interval_ms, "interval")?)? as f64))
+    }
+
+    /// The timer of schedule `schedule` fired: beats if due, and returns the
+    /// milliseconds until the next beat is due, or null once the schedule ended.
+    #[napi]
+    pub fn heartbeat_tick(&self, env: Env, schedule: f64) -> napi::Result<Option<f64>> {
+        js(&env, || Ok(self.client.heartbeat_tick(schedule as u64).map(|next| next.as_secs_f64() * 1000.0)))
+    }
+
+    /// Stops the periodic heartbeat.
+    #[napi]
+    pub fn stop_heartbeat(&self, env: Env) -> napi::Result<()> {
+        js(&env, || {
+            self.client.stop_heartbeat();
+            Ok(())
+        })
+    }
+
+    /// The heartbeat interval announced now, in milliseconds.
+    #[napi(getter)]
+    pub fn heartbeat_interval_ms(&self, env: Env) -> napi::Result<f64> {
+        js(&env, || Ok(self.client.heartbeat_interval().as_secs_f64() * 1000.0))
+    }
+
     /// Resolves with whether every call made so far was written within the timeout.
     #[napi(ts_args_type = "timeoutMs?: number | null", ts_return_type = "Promise<boolean>")]
     pub fn flush<'env>(&self, env: &'env Env, timeout_ms: Unknown) -> napi::Result<Object<'env>> {
-        let timeout = js(env, || args::timeout(timeout_ms, "timeout_ms", kissmon::DEFAULT_FLUSH_TIMEOUT))?;
-        wait_off_thread(env, &self.client, move |client| client.flush(timeout))
+        js(env, || {
+            let timeout = args::timeout(timeout_ms, "timeout_ms", kissmon::DEFAULT_FLUSH_TIMEOUT)?;
+            wait_off_thread(env, &self.client, move |client| client.flush(timeout))
+        })
     }
 
     /// Unregisters if registered, flushes, stops the sender; resolves with whether everything was written.
     #[napi(ts_args_type = "timeoutMs?: number | null", ts_return_type = "Promise<boolean>")]
     pub fn close<'env>(&self, env: &'env Env, timeout_ms: Unknown) -> napi::Result<Object<'env>> {
-        let timeout = js(env, || args::timeout(timeout_ms, "timeout_ms", kissmon::DEFAULT_CLOSE_TIMEOUT))?;
-        wait_off_thread(env, &self.client, move |client| client.close(timeout))
+        js(env, || {
+            let timeout = args::timeout(timeout_ms, "timeout_ms", kissmon::DEFAULT_CLOSE_TIMEOUT)?;
+            wait_off_thread(env, &self.client, move |client| client.close(timeout))
+        })
     }
 
     /// Blocks the calling thread: only for the process 'exit' handler,
@@ -167,99 +207,42 @@ impl NativeClient {
     }
 
     #[napi]
-    pub fn stats(&self) -> Stats {
-        let stats = self.client.stats();
-        Stats {
-            queued: count(stats.queued),
-            sent: count(stats.sent),
-            dropped: count(stats.dropped),
-            coalesced: count(stats.coalesced),
-            reconnects: count(stats.reconnects),
-            connected: stats.connected,
-            last_error: stats.last_error.map_or(Either::B(Null), Either::A),
-        }
+    pub fn stats(&self, env: Env) -> napi::Result<Stats> {
+        js(&env, || {
+            let stats = self.client.stats();
+            Ok(Stats {
+                queued: count(stats.queued),
+                sent: count(stats.sent),
+                dropped: count(stats.dropped),
+                coalesced: count(stats.coalesced),
+                reconnects: count(stats.reconnects),
+                connected: stats.connected,
+                last_error: stats.last_error.map_or(Either::B(Null), Either::A),
+            })
+        })
     }
 
     /// Connection events since the last call, oldest first.
     #[napi]
-    pub fn take_warnings(&self) -> Vec<String> {
-        self.client.take_warnings()
+    pub fn take_warnings(&self, env: Env) -> napi::Result<Vec<String>> {
+        js(&env, || Ok(self.client.take_warnings()))
     }
 
     /// The random id this client writes as `instance`.
     #[napi(getter)]
-    pub fn instance(&self) -> String {
-        self.client.instance()
+    pub fn instance(&self, env: Env) -> napi::Result<String> {
+        js(&env, || Ok(self.client.instance()))
     }
 
     #[napi(getter)]
-    pub fn pid(&self) -> u32 {
-        self.client.pid()
+    pub fn pid(&self, env: Env) -> napi::Result<u32> {
+        js(&env, || Ok(self.client.pid()))
     }
 
     #[napi(getter)]
-    pub fn channel(&self) -> String {
-        self.client.channel().to_owned()
+    pub fn channel(&self, env: Env) -> napi::Result<String> {
+        js(&env, || Ok(self.client.channel().to_owned()))
     }
-}
-
-/// The arguments of the native `logLlmUsage`, in order, by the core's names.
-const USAGE_ARGUMENTS: [&str; 11] = [
-    "usage",
-    "model",
-    "feature",
-    "tokens_in",
-    "tokens_out",
-    "latency_ms",
-    "provider",
-    "cost_usd",
-    "cache_read_tokens",
-    "reasoning_tokens",
-    "ok",
-];
-
-/// `logLlmUsage(usage, model, feature, tokensIn, tokensOut, latencyMs,
-/// provider, costUsd, cacheReadTokens, reasoningTokens, ok)`: `usage` is the
-/// caller's object, checked to be one; its fields come positionally, every
-/// one of them (`undefined` when absent), because index.js reads them far
-/// faster than napi can.
-fn log_llm_usage(client: &kissmon::MonitorClient, call: FunctionCallContext) -> napi::Result<()> {
-    js(call.env, || {
-        if call.length() < USAGE_ARGUMENTS.len() {
-            let argument = USAGE_ARGUMENTS[call.length()];
-            return Err(Failure::Type { argument, reason: "is missing from the native call".into() });
-        }
-        let arg = |index: usize| {
-            call.get::<Unknown>(index)
-                .map_err(|err| Failure::Type { argument: USAGE_ARGUMENTS[index], reason: err.reason })
-        };
-        args::object(arg(0)?, "usage")?;
-        let mut usage = kissmon::LlmUsage::new(
-            args::string(arg(1)?, "model")?,
-            args::string(arg(2)?, "feature")?,
-            args::whole(arg(3)?, "tokens_in")?,
-            args::whole(arg(4)?, "tokens_out")?,
-        );
-        if let Some(value) = args::opt_number(arg(5)?, "latency_ms")? {
-            usage = usage.latency_ms(value);
-        }
-        if let Some(value) = args::opt_string(arg(6)?, "provider")? {
-            usage = usage.provider(value);
-        }
-        if let Some(value) = args::opt_number(arg(7)?, "cost_usd")? {
-            usage = usage.cost_usd(value);
-        }
-        if let Some(value) = args::opt_whole(arg(8)?, "cache_read_tokens")? {
-            usage = usage.cache_read_tokens(value);
-        }
-        if let Some(value) = args::opt_whole(arg(9)?, "reasoning_tokens")? {
-            usage = usage.reasoning_tokens(value);
-        }
-        if let Some(value) = args::opt_boolean(arg(10)?, "ok")? {
-            usage = usage.ok(value);
-        }
-        Ok(client.log_llm_usage(usage)?)
-    })
 }
 
 /// Runs the core's blocking `flush` or `close` on a thread of its own and
@@ -271,29 +254,30 @@ fn wait_off_thread<'env>(
     env: &'env Env,
     client: &Arc<kissmon::MonitorClient>,
     wait: impl FnOnce(&kissmon::MonitorClient) -> bool + Send + 'static,
-) -> napi::Result<Object<'env>> {
+) -> Result<Object<'env>> {
     let (deferred, promise) = env.create_deferred()?;
     let client = Arc::clone(client);
-    let waiter = std::thread::Builder::new().name("kissmon-wait".into()).spawn(move || {
-        let delivered = wait(&client);
-        deferred.resolve(move |_env| Ok(delivered));
-    });
+    let waiter =
+        std::thread::Builder::new().name("kissmon-wait".into()).spawn(move || match caught(|| Ok(wait(&client))) {
+            Ok(delivered) => deferred.resolve(move |_env| Ok(delivered)),
+            Err(failure) => deferred.reject(napi::Error::from_reason(format!("{failure:?}"))),
+        });
     match waiter {
         Ok(_) => Ok(promise),
-        Err(err) => Err(Failure::Spawn(err).throw(env)),
+        Err(err) => Err(Failure::Spawn(err)),
     }
 }
 
 /// The heartbeat interval a client announces when none is given, in
 /// milliseconds: the core's default, for the timer `index.js` runs.
 #[napi]
-pub fn default_heartbeat_interval_ms() -> f64 {
-    kissmon::DEFAULT_HEARTBEAT_INTERVAL.as_secs_f64() * 1000.0
+pub fn default_heartbeat_interval_ms(env: Env) -> napi::Result<f64> {
+    js(&env, || Ok(kissmon::DEFAULT_HEARTBEAT_INTERVAL.as_secs_f64() * 1000.0))
 }
 
 /// What the process 'exit' handler of `index.js` may spend closing all
 /// clients together, in milliseconds: the core's budget.
 #[napi]
-pub fn exit_flush_budget_ms() -> f64 {
-    kissmon::EXIT_FLUSH_BUDGET.as_secs_f64() * 1000.0
+pub fn exit_flush_budget_ms(env: Env) -> napi::Result<f64> {
+    js(&env, || Ok(kissmon::EXIT_FLUSH_BUDGET.as_secs_f64() * 1000.0))
 }

@@ -1,10 +1,14 @@
 //! The one place where failures cross into JS. Every error the addon throws
 //! is built here: argument errors as `TypeError` (wrong JS type) or
 //! `RangeError` (a value the API refuses), with the argument's JS name in the
-//! message and in `.argument`; decode errors with `.errorClass` and `.field`.
+//! message and in `.argument`; decode errors with `.errorClass` and `.field`;
+//! and a panic (a bug in the core or here) as an `Error` with code
+//! `ERR_KISSMON_PANIC`, because unwinding out of a napi callback aborts Node.
+//! Every entry point runs its body through [`js`].
 
 use napi::bindgen_prelude::{JsRangeError, JsTypeError, Object};
 use napi::{Env, JsError, JsValue, Status};
+use std::panic::AssertUnwindSafe;
 
 /// Why a call was refused.
 #[derive(Debug)]
@@ -18,6 +22,10 @@ pub enum Failure {
     Decode(kissmon::DecodeError),
     /// The client's sender thread could not start.
     Spawn(std::io::Error),
+    /// The call panicked; the message of the panic.
+    Panic(String),
+    /// napi itself failed (making a JS value); thrown as napi-rs throws it.
+    Napi(napi::Error),
 }
 
 pub type Result<T, E = Failure> = std::result::Result<T, E>;
@@ -28,6 +36,12 @@ impl From<kissmon::Error> for Failure {
             kissmon::Error::InvalidArgument { argument, reason } => Failure::Range { argument, reason },
             kissmon::Error::Spawn(err) => Failure::Spawn(err),
         }
+    }
+}
+
+impl From<napi::Error> for Failure {
+    fn from(err: napi::Error) -> Self {
+        Failure::Napi(err)
     }
 }
 
@@ -64,6 +78,9 @@ impl Failure {
     /// Throws this failure as a JS exception and returns the error that
     /// tells napi-rs one is pending.
     pub fn throw(self, env: &Env) -> napi::Error {
+        if let Failure::Napi(err) = self {
+            return err;
+        }
         match self.into_js(env) {
             Ok(error) => match env.throw(error) {
                 Ok(()) => napi::Error::from_status(Status::PendingException),
@@ -97,6 +114,15 @@ impl Failure {
             Failure::Spawn(err) => {
                 (new_error(env, Constructor::Error, format!("kissmon: {err}"))?, "ERR_KISSMON_SPAWN")
             }
+            Failure::Panic(message) => (
+                new_error(
+                    env,
+                    Constructor::Error,
+                    format!("kissmon: internal error (a bug, please report it): {message}"),
+                )?,
+                "ERR_KISSMON_PANIC",
+            ),
+            Failure::Napi(err) => return Err(err),
         };
         error.set("code", code)?;
         Ok(error)
@@ -120,9 +146,34 @@ fn new_error<'env>(env: &'env Env, constructor: Constructor, message: String) ->
     error.coerce_to_object()
 }
 
-/// Runs `body` and throws its failure, if any, as a JS exception.
+/// Runs `body` and throws its failure, if any, as a JS exception; a panic
+/// in `body` becomes a JS exception too, instead of aborting the process.
 pub fn js<T>(env: &Env, body: impl FnOnce() -> Result<T>) -> napi::Result<T> {
-    body().map_err(|failure| failure.throw(env))
+    caught(body).map_err(|failure| failure.throw(env))
+}
+
+/// Runs `body`, turning a panic into [`Failure::Panic`]. For code off the JS
+/// thread, which reports through a promise rather than by throwing.
+pub fn caught<T>(body: impl FnOnce() -> Result<T>) -> Result<T> {
+    // The client's state is behind a mutex that recovers from poisoning, so
+    // nothing a panic interrupts is left half-changed for the next call.
+    std::panic::catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|text| (*text).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into());
+        Err(Failure::Panic(message))
+    })
+}
+
+/// Test only: panics inside [`js`], as a bug in the core would, so that a
+/// test can check that a panic reaches JS as an error and Node lives on.
+/// Always compiled (the tests run the release addon); not part of the API:
+/// `index.js` does not export it.
+#[napi_derive::napi(js_name = "__testOnlyPanic")]
+pub fn test_only_panic(env: Env) -> napi::Result<()> {
+    js(&env, || -> Result<()> { panic!("the test-only panic") })
 }
 
 #[cfg(test)]

@@ -130,3 +130,17 @@ test('an absent monitor is never an error', async () => {
     removeDir()
   }
 })
+
+test('a panic inside the addon is a JS error, and Node lives on', () => {
+  // Test only: the addon's hidden trigger panics inside the boundary helper
+  // that every entry point runs through, as a bug in the core would.
+  const native = require('../native.js')
+  assert.throws(
+    () => native.__testOnlyPanic(),
+    (err) => err instanceof Error && err.code === 'ERR_KISSMON_PANIC' && /test-only panic/.test(err.message),
+  )
+  const after = new MonitorClient('after-panic', { socketPath })
+  after.heartbeat()
+  assert.equal(after.stats().queued, 1)
+  return after.close(0)
+})

@@ -37,9 +37,9 @@ async function run(code, args) {
     const [status] = await once(child, 'exit')
     clearTimeout(killer)
     assert.equal(status, 0, output)
-    await monitor.take(1, 3000)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    return monitor.parsed()
+    // Every example ends by closing its client (or the exit handler does):
+    // the unregister line is the last one it writes.
+    return monitor.until((lines) => lines.some((line) => line.type === 'unregister'), 3000)
   } finally {
     await monitor.stop()
     remove()

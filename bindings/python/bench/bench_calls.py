@@ -1,7 +1,10 @@
 """Per-call cost of heartbeat() and log_llm_usage() from Python while the monitor
-is stuck (it accepts connections and never reads), side by side with the
-earlier client's design (a new connection per message), in one run.
+is stuck (it accepts connections and never reads), side by side, in one run,
+with the earlier client's design (a new connection per message) and with the
+peer: the `statsd` package (a UDP client) reporting one LLM call the way its
+users do, two counters and a timer, to a UDP socket on loopback that never reads.
 
+    pip install statsd   # the peer
     python bench/bench_calls.py [--calls 200000] [--baseline-calls 2000]
 
 How it measures:
@@ -32,9 +35,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import statsd  # type: ignore[import-untyped]
+
 import kissmon
 
 BATCH = 100
+#: The peer's row: two `incr` and a `timing`, what a statsd user writes for one LLM call.
+PEER_CALL = "statsd LLM call"
 ns = time.perf_counter_ns
 
 
@@ -174,6 +181,20 @@ def run(path: str, calls: int, baseline_calls: int) -> None:
         results[(name, "kissmon, per call")] = summary(per_call(call, args, calls))
         results[(name, "kissmon, batched")] = summary(batched(call, args, calls))
 
+    # The peer: statsd over UDP to a socket that never reads (the kernel drops what does not fit).
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind(("127.0.0.1", 0))
+    peer = statsd.StatsClient("127.0.0.1", sink.getsockname()[1], prefix="llm")
+
+    def peer_llm_call(model: str, feature: str, tokens_in: int, tokens_out: int, latency_ms: float) -> None:
+        peer.incr(f"{model}.{feature}.tokens_in", tokens_in)
+        peer.incr(f"{model}.{feature}.tokens_out", tokens_out)
+        peer.timing(f"{model}.{feature}.latency_ms", latency_ms)
+
+    results[(PEER_CALL, "statsd, per call")] = summary(per_call(peer_llm_call, usage_args, calls))
+    results[(PEER_CALL, "statsd, batched")] = summary(batched(peer_llm_call, usage_args, calls))
+    sink.close()
+
     pid = os.getpid()
     messages = {
         "heartbeat()": {"type": "heartbeat", "channel": "bench", "pid": pid},
@@ -210,6 +231,10 @@ def run(path: str, calls: int, baseline_calls: int) -> None:
             f"{name:<17} {design:<26} {fmt(figures['p50']):>10} {fmt(figures['p99.9']):>10} {fmt(figures['mean']):>10}"
         )
     print()
+    for mode in ("per call", "batched"):
+        ours = results[("log_llm_usage()", f"kissmon, {mode}")]["p50"]
+        theirs = results[(PEER_CALL, f"statsd, {mode}")]["p50"]
+        print(f"{'log_llm_usage()':<17} statsd / kissmon ({mode}): p50 {theirs / ours:.2f}x")
     for name in messages:
         new = results[(name, "kissmon, per call")]
         old = results[(name, "earlier design, per call")]

@@ -1,6 +1,7 @@
 //! `kissmon._native.MonitorClient`: a newtype over `kissmon::MonitorClient`.
-//! The pure-Python `kissmon.MonitorClient` subclasses it to add the asyncio
-//! heartbeat, awaitable waits, context managers and logging.
+//! The pure-Python `kissmon.MonitorClient` subclasses it to fire the core's
+//! heartbeat schedule from asyncio, and to add awaitable waits, context
+//! managers and logging.
 
 use crate::convert;
 use crate::error::Result;
@@ -8,7 +9,6 @@ use crate::stats::Stats;
 use kissmon::LlmUsage;
 use pyo3::prelude::*;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
 
 /// Every this many `heartbeat`/`log_llm_usage` calls, the connection
 /// warnings the core collected are handed to the Python logger.
@@ -18,7 +18,6 @@ const WARNINGS_EVERY: u32 = 1024;
 #[pyclass(module = "kissmon._native", name = "MonitorClient", frozen, subclass, weakref)]
 pub(crate) struct MonitorClient {
     client: kissmon::MonitorClient,
-    heartbeat_interval: Duration,
     calls: AtomicU32,
 }
 
@@ -61,12 +60,10 @@ impl MonitorClient {
         if let Some(max) = max_aggregates {
             builder = builder.max_aggregates(convert::count("max_aggregates", max)?);
         }
-        let heartbeat_interval = match heartbeat_interval {
-            Some(seconds) => convert::seconds("heartbeat_interval", seconds)?,
-            None => kissmon::DEFAULT_HEARTBEAT_INTERVAL,
-        };
-        let client = builder.heartbeat_interval(heartbeat_interval).build()?;
-        Ok(MonitorClient { client, heartbeat_interval, calls: AtomicU32::new(0) })
+        if let Some(seconds) = heartbeat_interval {
+            builder = builder.heartbeat_interval(convert::seconds("heartbeat_interval", seconds)?);
+        }
+        Ok(MonitorClient { client: builder.build()?, calls: AtomicU32::new(0) })
     }
 
     /// Announces this bot with its features (a mapping of str to bool). The
@@ -111,8 +108,8 @@ impl MonitorClient {
         ok: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let mut usage = LlmUsage::new(
-            convert::text("model", model)?,
-            convert::text("feature", feature)?,
+            convert::text_ref("model", model)?,
+            convert::text_ref("feature", feature)?,
             convert::count("tokens_in", tokens_in)?,
             convert::count("tokens_out", tokens_out)?,
         );
@@ -120,7 +117,7 @@ impl MonitorClient {
             usage = usage.latency_ms(convert::number("latency_ms", value)?);
         }
         if let Some(value) = provider {
-            usage = usage.provider(convert::text("provider", value)?);
+            usage = usage.provider(convert::text_ref("provider", value)?);
         }
         if let Some(value) = cost_usd {
             usage = usage.cost_usd(convert::number("cost_usd", value)?);
@@ -155,7 +152,20 @@ impl MonitorClient {
         Ok(self.client.start_heartbeat(convert::seconds("interval", interval)?)?)
     }
 
-    /// Stops the sender thread's periodic heartbeat.
+    /// Starts the core's heartbeat schedule for a timer this process runs
+    /// (`kissmon.MonitorClient` runs it on the asyncio loop); returns the
+    /// schedule's id for `heartbeat_tick`.
+    fn start_host_heartbeat(&self, interval: &Bound<'_, PyAny>) -> Result<u64> {
+        Ok(self.client.start_host_heartbeat(convert::seconds("interval", interval)?)?)
+    }
+
+    /// The timer of schedule `schedule` fired: beats if due, and returns the
+    /// seconds until the next beat is due, or None once the schedule ended.
+    fn heartbeat_tick(&self, schedule: u64) -> Option<f64> {
+        self.client.heartbeat_tick(schedule).map(|next| next.as_secs_f64())
+    }
+
+    /// Stops the periodic heartbeat, whichever runs it.
     fn stop_heartbeat(&self) {
         self.client.stop_heartbeat();
     }
@@ -205,10 +215,11 @@ impl MonitorClient {
         self.client.instance()
     }
 
-    /// The heartbeat interval announced on register, in seconds.
+    /// The heartbeat interval announced now, in seconds: the setting, or
+    /// the latest started or announced.
     #[getter]
     fn heartbeat_interval(&self) -> f64 {
-        self.heartbeat_interval.as_secs_f64()
+        self.client.heartbeat_interval().as_secs_f64()
     }
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {

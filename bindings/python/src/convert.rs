@@ -2,8 +2,10 @@
 //! argument in its error; the rules themselves are the core's.
 
 use crate::error::{Error, Result};
+use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
+use std::ffi::c_char;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -16,10 +18,34 @@ fn wrong_type(argument: &'static str, expected: &'static str, value: &Bound<'_, 
 }
 
 pub(crate) fn text(argument: &'static str, value: &Bound<'_, PyAny>) -> Result<String> {
-    match value.cast::<PyString>() {
-        Ok(text) => text.extract::<String>().map_err(|err| Error::OutOfRange { argument, reason: err.to_string() }),
-        Err(_) => Err(wrong_type(argument, "a str", value)),
+    text_ref(argument, value).map(str::to_owned)
+}
+
+// `PyUnicode_AsUTF8AndSize` joined the limited API in 3.10, so pyo3 hides it
+// (and `PyString::to_str`) from an abi3-py39 build, which must then copy
+// every str into a new bytes object. Every CPython this wheel loads in
+// exports it all the same (since 3.3, with this signature), and from 3.10 on
+// it is part of the stable ABI, so declaring it here is safe.
+extern "C" {
+    fn PyUnicode_AsUTF8AndSize(unicode: *mut ffi::PyObject, size: *mut ffi::Py_ssize_t) -> *const c_char;
+}
+
+/// A str borrowed as UTF-8, without a copy: CPython keeps the UTF-8 form of
+/// a str inside it (an ASCII str is its own UTF-8), valid while `value` lives.
+pub(crate) fn text_ref<'a>(argument: &'static str, value: &'a Bound<'_, PyAny>) -> Result<&'a str> {
+    if value.cast::<PyString>().is_err() {
+        return Err(wrong_type(argument, "a str", value));
     }
+    let mut size: ffi::Py_ssize_t = 0;
+    // SAFETY: `value` is a live str and we hold the GIL.
+    let data = unsafe { PyUnicode_AsUTF8AndSize(value.as_ptr(), &mut size) };
+    if data.is_null() {
+        // A lone surrogate has no UTF-8 form: the same UnicodeEncodeError as a copy raises.
+        let err = PyErr::fetch(value.py());
+        return Err(Error::OutOfRange { argument, reason: err.to_string() });
+    }
+    // SAFETY: CPython hands out `size` bytes of valid UTF-8 that live as long as the str.
+    Ok(unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(data.cast::<u8>(), size as usize)) })
 }
 
 /// A non-negative integer of the core's type `T` (`u64`, `u32`, `usize`).
@@ -32,7 +58,12 @@ pub(crate) fn count<T: TryFrom<u64>>(argument: &'static str, value: &Bound<'_, P
         let rule = if negative { "must not be negative" } else { "is too large" };
         Error::OutOfRange { argument, reason: format!("{rule}, got {value}") }
     };
-    let wide: u64 = value.extract().map_err(|_| out_of_range())?;
+    // An int already: read it directly, without the `__index__` call of a generic extract.
+    // SAFETY: `value` is a live int and we hold the GIL.
+    let wide = unsafe { ffi::PyLong_AsUnsignedLongLong(value.as_ptr()) };
+    if wide == u64::MAX && PyErr::take(value.py()).is_some() {
+        return Err(out_of_range());
+    }
     T::try_from(wide).map_err(|_| out_of_range())
 }
 
@@ -46,21 +77,9 @@ pub(crate) fn number(argument: &'static str, value: &Bound<'_, PyAny>) -> Result
 /// The longest duration the binding passes on (about 31 years). The core adds
 /// durations to `Instant::now()`, which panics past the clock's range
 /// (requested in /work/requests/python.md); nothing sensible needs more.
-const MAX_SECONDS: f64 = 1e9;
-
-/// Seconds as a float or an int, to a `Duration` (the core checks the rest).
+/// Seconds as a float or an int, to a `Duration` by the core's one rule for durations.
 pub(crate) fn seconds(argument: &'static str, value: &Bound<'_, PyAny>) -> Result<Duration> {
-    let secs = number(argument, value)?;
-    if secs > MAX_SECONDS {
-        return Err(Error::OutOfRange {
-            argument,
-            reason: format!("must be at most {MAX_SECONDS:e} seconds, got {secs}"),
-        });
-    }
-    Duration::try_from_secs_f64(secs).map_err(|_| Error::OutOfRange {
-        argument,
-        reason: format!("must be a finite number of seconds >= 0, got {secs}"),
-    })
+    Ok(kissmon::duration_from_secs(argument, number(argument, value)?)?)
 }
 
 pub(crate) fn flag(argument: &'static str, value: &Bound<'_, PyAny>) -> Result<bool> {

@@ -1,8 +1,7 @@
-"""Test support: a real monitor on a Unix socket, and the corpus's JSON rules."""
+"""Test support: a real monitor on a Unix socket."""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import selectors
@@ -10,12 +9,8 @@ import socket
 import tempfile
 import threading
 import time
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
-
-CORPUS_DIR = Path(
-    os.environ.get("KISSMON_CONFORMANCE_DIR", Path(__file__).resolve().parents[3] / "conformance" / "cases")
-)
 
 
 class Monitor:
@@ -136,74 +131,24 @@ class Monitor:
             self._taken = len(self.lines)
             return new
 
-    def messages(self, quiet: float = 0.1, timeout: float = 3.0) -> list[dict[str, Any]]:
-        """Every line read so far, once none arrived for `quiet` seconds (at most `timeout`)."""
+    def messages(self, at_least: int, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """Every line read so far, once at least ``at_least`` arrived in all
+        (or ``timeout`` passed). With a client's ``stats().sent`` after a flush,
+        that is "the monitor has read everything the client wrote"."""
+        return self.until(lambda messages: len(messages) >= at_least, timeout)
+
+    def until(self, done: Callable[[list[dict[str, Any]]], bool], timeout: float = 5.0) -> list[dict[str, Any]]:
+        """Every line read so far, once ``done`` holds for them (or ``timeout`` passed)."""
         deadline = time.monotonic() + timeout
         with self._arrived:
-            count = -1
-            while count != len(self.lines) and time.monotonic() < deadline:
-                count = len(self.lines)
-                self._arrived.wait(quiet)
-            return [json.loads(line) for line in self.lines]
+            while True:
+                messages = [json.loads(line) for line in self.lines]
+                left = deadline - time.monotonic()
+                if done(messages) or left <= 0:
+                    return messages
+                self._arrived.wait(left)
 
 
 def socket_dir() -> str:
     # Short paths: sun_path holds 107 bytes.
     return tempfile.mkdtemp(prefix="km-", dir="/tmp")
-
-
-def json_eq(a: Any, b: Any) -> bool:
-    """JSON equality where numbers compare by value (1850 == 1850.0) but bools are not numbers."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool) and a == b
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return a == b
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(json_eq(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(json_eq(a[k], b[k]) for k in a)
-    return type(a) is type(b) and a == b
-
-
-def redact(line: dict[str, Any], lang: str = "python") -> dict[str, Any]:
-    """The corpus's redaction, after checking the types of what it hides."""
-    line = dict(line)
-    if "ts" in line:
-        assert isinstance(line["ts"], (int, float)) and not isinstance(line["ts"], bool), f"ts: {line['ts']!r}"
-        line["ts"] = "<ts>"
-    if "instance" in line:
-        assert isinstance(line["instance"], str), f"instance: {line['instance']!r}"
-        line["instance"] = "<instance>"
-    if "lag_ms" in line:
-        lag = line["lag_ms"]
-        assert isinstance(lag, (int, float)) and not isinstance(lag, bool) and lag >= 0, f"lag_ms: {lag!r}"
-        line["lag_ms"] = "<lag_ms>"
-    if "sdk" in line:
-        sdk = line["sdk"]
-        assert isinstance(sdk, dict) and sdk.get("lang") == lang and isinstance(sdk.get("version"), str), sdk
-        assert set(sdk) == {"lang", "version"}, sdk
-        line["sdk"] = {"lang": "<lang>", "version": "<version>"}
-    return line
-
-
-def load_corpus() -> list[dict[str, Any]]:
-    """Every case of every *.jsonl file, in file then line order; fails loudly on a bad corpus."""
-    files = sorted(CORPUS_DIR.glob("*.jsonl"))
-    assert files, f"no *.jsonl in {CORPUS_DIR}"
-    cases, ids = [], set()
-    for file in files:
-        for number, text in enumerate(file.read_text().splitlines(), 1):
-            if not text.strip():
-                continue
-            case = json.loads(text)
-            assert isinstance(case.get("id"), str), f"{file}:{number}: no id"
-            assert case["id"] not in ids, f"{file}:{number}: duplicate id {case['id']}"
-            ids.add(case["id"])
-            cases.append(case)
-    return cases
-
-
-def case_input(case: dict[str, Any]) -> bytes:
-    if "input" in case:
-        return case["input"].encode()
-    return base64.b64decode(case["input_base64"])

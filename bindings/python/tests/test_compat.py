@@ -125,7 +125,9 @@ def test_sync_functions_never_wait_on_an_absent_monitor(sock_path: str) -> None:
     started = time.monotonic()
     assert compat.register_with_monitor("absent_bot", 78, None, socket_path=sock_path) is False
     assert compat.send_heartbeat("absent_bot", 78, socket_path=sock_path) is False
-    assert time.monotonic() - started < 0.2
+    # Each gives up after the 50 ms first-connect limit; a call that waited on
+    # the monitor would take its 2 s timeout. Loose for a loaded machine.
+    assert time.monotonic() - started < 1.0
 
 
 def test_heartbeat_task(monitor: Monitor, sock_path: str) -> None:

@@ -55,7 +55,9 @@ def test_fork_child_gets_its_own_client(monitor: Monitor, sock_path: str) -> Non
     assert client.flush(3)
     assert client.instance == parent_instance and client.pid == os.getpid()
 
-    usage = {m["feature"]: m for m in monitor.messages() if m["type"] == "llm_usage"}
+    # The child flushed before it exited 0; the monitor reads its connection on its own thread.
+    both = monitor.until(lambda ms: {m.get("feature") for m in ms} >= {"child", "parent"})
+    usage = {m["feature"]: m for m in both if m["type"] == "llm_usage"}
     assert usage["child"]["pid"] == child and usage["child"]["instance"] != parent_instance
     assert usage["child"]["tokens_in"] == 7
     assert usage["parent"]["pid"] == os.getpid() and usage["parent"]["instance"] == parent_instance
@@ -79,7 +81,8 @@ def test_fork_while_the_monitor_is_stuck(monitor: Monitor, sock_path: str) -> No
             started = time.monotonic()
             client.heartbeat()
             client.log_llm_usage("gpt-4", "child", 1, 1)
-            fast = time.monotonic() - started < 0.5
+            # A stall inherited from the parent would last forever; 2 s is room for a loaded machine.
+            fast = time.monotonic() - started < 2.0
             # Its own fresh connection takes two small lines at once, though nobody reads it.
             delivered = client.flush(2)
             code = 0 if fast and delivered else 71
@@ -90,4 +93,22 @@ def test_fork_while_the_monitor_is_stuck(monitor: Monitor, sock_path: str) -> No
     assert wait_child(child) == 0
     monitor.resume_reading()
     assert client.flush(5)
+    client.close(1)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_a_forked_child_runs_no_heartbeat_schedule_of_its_parent(monitor: Monitor, sock_path: str) -> None:
+    """A loop task inherited by the child ends at its next tick; the parent's schedule runs on."""
+    client = kissmon.MonitorClient("forkbeat", socket_path=sock_path)
+    schedule = client.start_host_heartbeat(30)
+    assert client.heartbeat_tick(schedule) is not None
+    child = os.fork()
+    if child == 0:
+        code = 70
+        try:
+            code = 0 if client.heartbeat_tick(schedule) is None else 71
+        finally:
+            os._exit(code)
+    assert wait_child(child) == 0
+    assert client.heartbeat_tick(schedule) is not None, "the parent's schedule runs on"
     client.close(1)

@@ -26,15 +26,16 @@ def test_calls_never_block_on_a_monitor_that_does_not_read(monitor: Monitor, soc
         tokens_in += 3 + n % 5
         tokens_out += 2
     # Not a speed test (the benchmark is): a call that waited on the monitor
-    # would take the core's 5 s write-stall timeout or forever.
-    assert slowest < 0.5, f"a call took {slowest:.3f}s"
+    # would take the core's 5 s write-stall timeout or forever. Loose, because a
+    # loaded 2-core machine may deschedule this thread for tens of milliseconds.
+    assert slowest < 1.0, f"a call took {slowest:.3f}s"
     assert client.flush(0.2) is False, "nothing can be delivered yet: the socket is full"
     stats = client.stats()
     assert stats.connected and stats.coalesced > 0 and stats.dropped == 0, stats
 
     monitor.resume_reading()
     assert client.flush(10), client.stats()
-    usage = [m for m in monitor.messages() if m["type"] == "llm_usage"]
+    usage = [m for m in monitor.messages(client.stats().sent) if m["type"] == "llm_usage"]
     assert sum(m["tokens_in"] for m in usage) == tokens_in
     assert sum(m["tokens_out"] for m in usage) == tokens_out
     assert sum(m.get("count", 1) for m in usage) == CALLS

@@ -3,9 +3,11 @@
 //! background sender thread per client owns the connection.
 
 mod fork;
+mod heartbeat;
 mod queue;
 mod sender;
 mod socket;
+mod state;
 mod usage;
 
 pub use usage::LlmUsage;
@@ -14,8 +16,10 @@ use crate::encode::encode_line_into;
 use crate::error::{Error, Result};
 use crate::validate;
 use crate::wire::{self, Envelope, Message, Sdk, PROTOCOL_VERSION};
+use heartbeat::Driver;
 use queue::{Outcome, Pending, PendingBeat};
-use std::collections::{BTreeMap, VecDeque};
+use state::State;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -38,10 +42,13 @@ pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// What a binding's process-exit hook may spend flushing all its clients together.
 pub const EXIT_FLUSH_BUDGET: Duration = Duration::from_millis(200);
 
+/// What "later than the clock can say" becomes: a century.
+const FAR_AWAY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
 /// `now + timeout`, where a timeout too large for the clock means "far away".
 fn deadline_after(timeout: Duration) -> Instant {
     let now = Instant::now();
-    now.checked_add(timeout).unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
+    now.checked_add(timeout).unwrap_or_else(|| now + FAR_AWAY)
 }
 
 /// Counters and state of one client, from [`MonitorClient::stats`].
@@ -178,69 +185,6 @@ struct Inner {
     conn_fd: AtomicI32,
 }
 
-struct State {
-    pending: Pending,
-    /// The current registration, replayed first on every connection.
-    registration: Option<wire::Register>,
-    registration_line: Option<Arc<[u8]>>,
-    announced_interval: Duration,
-    heartbeat_every: Option<Duration>,
-    next_beat: Instant,
-    /// Sequence number of the latest accepted call.
-    accepted: u64,
-    /// Every call up to this sequence number has been written.
-    written: u64,
-    /// Lines the sender holds and has not finished writing.
-    in_flight: u64,
-    /// The sender sleeps with nothing to do; the next call must wake it.
-    sender_idle: bool,
-    /// Try to connect now, ignoring the backoff (flush, close, register).
-    connect_now: bool,
-    /// Threads waiting in flush or close; while any wait, reconnects are quick.
-    waiters: u32,
-    closed: bool,
-    /// The sender stops at this instant, delivered or not.
-    stop_at: Option<Instant>,
-    sender_stopped: bool,
-    /// What the first `close` to finish returned.
-    close_result: Option<bool>,
-    /// `close` counted the sender's unwritten lines as dropped already.
-    abandoned: bool,
-    warnings: VecDeque<String>,
-    sent: u64,
-    dropped: u64,
-    coalesced: u64,
-    reconnects: u64,
-    connected: bool,
-    last_error: Option<String>,
-}
-
-const MAX_WARNINGS: usize = 32;
-
-impl State {
-    fn warn(&mut self, warning: String) {
-        if self.warnings.len() == MAX_WARNINGS {
-            self.warnings.pop_front();
-        }
-        self.warnings.push_back(warning);
-    }
-
-    fn record(&mut self, outcome: Outcome) {
-        match outcome {
-            Outcome::Queued => self.accepted += 1,
-            Outcome::Coalesced => {
-                self.accepted += 1;
-                self.coalesced += 1;
-            }
-            Outcome::Dropped => self.dropped += 1,
-        }
-    }
-
-    fn delivered(&self, target: u64) -> bool {
-        self.written >= target
-    }
-}
-
 fn now_ts() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
@@ -258,32 +202,7 @@ impl Inner {
             instance: random_instance(),
             generation: fork::generation(),
             config,
-            state: Mutex::new(State {
-                pending: Pending::default(),
-                registration: None,
-                registration_line: None,
-                announced_interval,
-                heartbeat_every: None,
-                next_beat: Instant::now(),
-                accepted: 0,
-                written: 0,
-                in_flight: 0,
-                sender_idle: false,
-                connect_now: false,
-                waiters: 0,
-                closed: false,
-                stop_at: None,
-                sender_stopped: false,
-                close_result: None,
-                abandoned: false,
-                warnings: VecDeque::new(),
-                sent: 0,
-                dropped: 0,
-                coalesced: 0,
-                reconnects: 0,
-                connected: false,
-                last_error: None,
-            }),
+            state: Mutex::new(State::new(announced_interval)),
             progress: Condvar::new(),
             waker,
             conn_fd: AtomicI32::new(-1),
@@ -306,14 +225,14 @@ impl Inner {
     /// changes that should go out, or connect, at once).
     fn submit(&self, urgent: bool, push: impl FnOnce(&mut State) -> Outcome) {
         let mut state = self.lock();
-        if state.closed {
-            state.dropped += 1;
+        if state.lifecycle.closed {
+            state.counters.dropped += 1;
             return;
         }
         let outcome = push(&mut state);
         state.record(outcome);
-        state.connect_now |= urgent;
-        let wake = std::mem::take(&mut state.sender_idle) || urgent;
+        state.sender.connect_now |= urgent;
+        let wake = std::mem::take(&mut state.sender.idle) || urgent;
         drop(state);
         if wake {
             self.waker.wake();
@@ -357,21 +276,21 @@ impl Inner {
     fn set_registration(state: &mut State, registration: wire::Register, line: Arc<[u8]>) -> u64 {
         let replaced = state.pending.register.replace(Arc::clone(&line)).is_some() as u64
             + state.pending.unregister.take().is_some() as u64;
-        state.registration = Some(registration);
-        state.registration_line = Some(line);
+        state.registration.message = Some(registration);
+        state.registration.line = Some(line);
         replaced
     }
 
     /// Waits until every call accepted before now is written, or `deadline`.
     fn wait_delivered(&self, mut state: MutexGuard<'_, State>, deadline: Instant) -> (MutexGuard<'_, State>, bool) {
-        let target = state.accepted;
-        state.waiters += 1;
-        state.connect_now = true;
+        let target = state.delivery.accepted;
+        state.sender.waiters += 1;
+        state.sender.connect_now = true;
         drop(state);
         self.waker.wake();
         let mut state = self.lock();
         loop {
-            if state.delivered(target) || state.sender_stopped {
+            if state.delivery.delivered(target) || state.sender.stopped {
                 break;
             }
             let now = Instant::now();
@@ -380,8 +299,8 @@ impl Inner {
             }
             state = self.progress.wait_timeout(state, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
         }
-        state.waiters -= 1;
-        let delivered = state.delivered(target);
+        state.sender.waiters -= 1;
+        let delivered = state.delivery.delivered(target);
         (state, delivered)
     }
 }
@@ -504,11 +423,11 @@ impl MonitorClient {
             map.insert(name, enabled);
         }
         let inner = self.inner();
-        let interval = inner.lock().announced_interval;
+        let interval = inner.lock().heartbeat.announced;
         let registration = inner.registration(map, interval, now_ts());
         let line = Inner::encode(Message::Register(registration.clone()))?;
         inner.submit(true, |state| {
-            state.coalesced += Inner::set_registration(state, registration, line);
+            state.counters.coalesced += Inner::set_registration(state, registration, line);
             Outcome::Queued
         });
         Ok(())
@@ -556,9 +475,8 @@ impl MonitorClient {
         });
         let line = Inner::encode(message).expect("an unregister line is far below the limit");
         state.pending.unregister = Some(line);
-        state.registration = None;
-        state.registration_line = None;
-        state.heartbeat_every = None;
+        state.registration.clear();
+        state.heartbeat.stop();
         Outcome::Queued
     }
 
@@ -569,18 +487,18 @@ impl MonitorClient {
         validate::heartbeat_interval(interval.as_secs_f64()).map_err(|reason| Error::invalid("interval", reason))?;
         let inner = self.inner();
         let mut state = inner.lock();
-        if state.announced_interval == interval {
+        if state.heartbeat.announced == interval {
             return Ok(());
         }
-        state.announced_interval = interval;
-        if let Some(mut registration) = state.registration.clone() {
+        state.heartbeat.announced = interval;
+        if let Some(mut registration) = state.registration.message.clone() {
             registration.heartbeat_interval_s = Some(interval.as_secs_f64());
             registration.envelope.ts = Some(now_ts());
             let line = Inner::encode(Message::Register(registration.clone()))?;
-            if !state.closed {
-                state.coalesced += Inner::set_registration(&mut state, registration, line);
-                state.accepted += 1;
-                state.sender_idle = false;
+            if !state.lifecycle.closed {
+                state.counters.coalesced += Inner::set_registration(&mut state, registration, line);
+                state.delivery.accepted += 1;
+                state.sender.idle = false;
                 drop(state);
                 inner.waker.wake();
             }
@@ -589,25 +507,76 @@ impl MonitorClient {
     }
 
     /// Sends a heartbeat now and then every `interval` from the sender
-    /// thread, each carrying `lag_ms`. Replaces a running schedule.
+    /// thread, each carrying `lag_ms`. Replaces a running schedule. Does
+    /// nothing after `close`.
     pub fn start_heartbeat(&self, interval: Duration) -> Result<()> {
+        self.start_schedule(false, interval).map(drop)
+    }
+
+    /// Starts the periodic heartbeat for a host that fires it from its own
+    /// event loop, so that each beat's `lag_ms` shows how late that loop ran
+    /// it. The core keeps the schedule; the host only runs a timer: it calls
+    /// [`heartbeat_tick`](Self::heartbeat_tick) with the returned id now and
+    /// whenever the delay that call returned has passed, until it returns
+    /// `None`. Replaces a running schedule, whichever drives it. After
+    /// `close` nothing starts, and the first tick returns `None`.
+    pub fn start_host_heartbeat(&self, interval: Duration) -> Result<u64> {
+        self.start_schedule(true, interval).map(|driver| match driver {
+            Some(Driver::Host(id)) => id,
+            // Ids start at 1: no schedule ever has id 0.
+            _ => 0,
+        })
+    }
+
+    fn start_schedule(&self, host: bool, interval: Duration) -> Result<Option<Driver>> {
         self.announce_heartbeat_interval(interval)?;
         let inner = self.inner();
         let mut state = inner.lock();
-        if state.closed {
-            return Ok(());
+        if state.lifecycle.closed {
+            return Ok(None);
         }
-        state.heartbeat_every = Some(interval);
-        state.next_beat = Instant::now();
-        state.sender_idle = false;
-        drop(state);
-        inner.waker.wake();
-        Ok(())
+        let driver = state.heartbeat.start(host, interval, Instant::now());
+        if !host {
+            state.sender.idle = false;
+            drop(state);
+            inner.waker.wake();
+        }
+        Ok(Some(driver))
     }
 
-    /// Stops the periodic heartbeat.
+    /// The host's timer of schedule `id` fired: queues the beat if it is due
+    /// (with how late it is, as `lag_ms`) and returns how long until the
+    /// next one is due. A tick before the due time only returns the delay.
+    /// Returns `None` once schedule `id` no longer runs (stopped, replaced,
+    /// after `unregister` or `close`, or in a forked child): the host's
+    /// timer then ends.
+    pub fn heartbeat_tick(&self, id: u64) -> Option<Duration> {
+        let inner = self.inner();
+        let now = Instant::now();
+        let mut state = inner.lock();
+        let schedule = state.heartbeat.host_driven(id)?;
+        let Some(lag) = schedule.fire(now) else { return Some(schedule.due_in(now)) };
+        let next = schedule.due_in(now);
+        let beat = PendingBeat { ts: now_ts(), lag_ms: Some(lag.as_secs_f64() * 1000.0) };
+        let outcome = state.pending.push_heartbeat(beat);
+        state.record(outcome);
+        let wake = std::mem::take(&mut state.sender.idle);
+        drop(state);
+        if wake {
+            inner.waker.wake();
+        }
+        Some(next)
+    }
+
+    /// Stops the periodic heartbeat, whichever drives it.
     pub fn stop_heartbeat(&self) {
-        self.inner().lock().heartbeat_every = None;
+        self.inner().lock().heartbeat.stop();
+    }
+
+    /// The heartbeat interval this client announces: the builder's, or the
+    /// latest one started or announced.
+    pub fn heartbeat_interval(&self) -> Duration {
+        self.inner().lock().heartbeat.announced
     }
 
     /// Waits up to `timeout` for every call made so far to be written;
@@ -629,51 +598,61 @@ impl MonitorClient {
         // `stats()` is final when close returns.
         let stop_margin = (timeout / 10).min(Duration::from_millis(20));
         let mut state = inner.lock();
-        if let Some(clean) = state.close_result {
+        if let Some(clean) = state.lifecycle.close_result {
             return clean;
         }
-        if !state.closed {
-            if state.registration.is_some() {
-                let outcome = Self::queue_unregister(inner, &mut state, Some("close"));
-                state.record(outcome);
-            }
-            state.heartbeat_every = None;
-            state.closed = true;
-        }
+        Self::shut(inner, &mut state, "close");
         let (mut state, delivered) = inner.wait_delivered(state, deadline - stop_margin);
-        let clean = *state.close_result.get_or_insert(delivered);
+        let clean = *state.lifecycle.close_result.get_or_insert(delivered);
         // Whether or not everything went out, the sender stops now.
-        state.stop_at = Some(Instant::now());
+        state.sender.stop_at = Some(Instant::now());
         inner.waker.wake();
-        while !state.sender_stopped {
+        while !state.sender.stopped {
             let now = Instant::now();
             if now >= deadline {
                 break;
             }
             state = inner.progress.wait_timeout(state, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
         }
-        if !state.sender_stopped {
+        if !state.sender.stopped {
             // The sender was not scheduled in time (a loaded machine): count
             // what it will not write here, so `stats()` is final now.
-            state.dropped += state.pending.lines() + state.in_flight;
+            state.counters.dropped += state.queued();
             state.pending = Pending::default();
-            state.in_flight = 0;
-            state.abandoned = true;
+            state.delivery.in_flight = 0;
+            state.lifecycle.abandoned = true;
         }
         clean
+    }
+
+    /// What `close` and drop both do first, once: unregister if registered
+    /// (with `reason`), end the heartbeat, and refuse further calls. Returns
+    /// whether this call closed the client.
+    fn shut(inner: &Inner, state: &mut State, reason: &str) -> bool {
+        if state.lifecycle.closed {
+            return false;
+        }
+        if state.registration.is_registered() {
+            let outcome = Self::queue_unregister(inner, state, Some(reason));
+            state.record(outcome);
+        }
+        state.heartbeat.stop();
+        state.lifecycle.closed = true;
+        true
     }
 
     /// A snapshot of the counters.
     pub fn stats(&self) -> Stats {
         let state = self.inner().lock();
+        let counters = &state.counters;
         Stats {
-            queued: state.pending.lines() + state.in_flight,
-            sent: state.sent,
-            dropped: state.dropped,
-            coalesced: state.coalesced,
-            reconnects: state.reconnects,
-            connected: state.connected,
-            last_error: state.last_error.clone(),
+            queued: state.queued(),
+            sent: counters.sent,
+            dropped: counters.dropped,
+            coalesced: counters.coalesced,
+            reconnects: counters.reconnects,
+            connected: counters.connected,
+            last_error: counters.last_error.clone(),
         }
     }
 
@@ -705,15 +684,9 @@ impl Drop for MonitorClient {
     fn drop(&mut self) {
         let inner = self.inner();
         let mut state = inner.lock();
-        if !state.closed {
-            if state.registration.is_some() {
-                let outcome = Self::queue_unregister(inner, &mut state, Some("drop"));
-                state.record(outcome);
-            }
-            state.heartbeat_every = None;
-            state.closed = true;
-            state.connect_now = true;
-            state.stop_at = Some(Instant::now() + DROP_GRACE);
+        if Self::shut(inner, &mut state, "drop") {
+            state.sender.connect_now = true;
+            state.sender.stop_at = Some(Instant::now() + DROP_GRACE);
         }
         drop(state);
         inner.waker.wake();

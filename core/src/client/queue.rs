@@ -5,7 +5,7 @@
 //! Everything here runs under the client's mutex and does no I/O.
 
 use super::LlmUsage;
-use crate::wire::MAX_TOKENS;
+use crate::fold::UsageSums;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -17,79 +17,63 @@ pub(crate) struct PendingUsage {
 }
 
 /// Several llm_usage calls with one (model, feature, provider, ok), folded
-/// into one line: sums of tokens and cost, mean latency, the latest `ts`.
+/// into one line by the crate's one rule ([`crate::fold`]).
 #[derive(Debug, Clone)]
 pub(crate) struct Aggregate {
+    /// The first call: its key, and its fields a folded line does not sum.
     pub(crate) first: LlmUsage<'static>,
-    pub(crate) count: u64,
-    pub(crate) latency_sum: f64,
-    pub(crate) latency_n: u64,
-    pub(crate) ts: f64,
+    pub(crate) sums: UsageSums,
+}
+
+fn sums_of(usage: &LlmUsage<'_>, ts: f64) -> UsageSums {
+    UsageSums::of_line(
+        1,
+        usage.tokens_in,
+        usage.tokens_out,
+        usage.cache_read_tokens,
+        usage.reasoning_tokens,
+        usage.cost_usd,
+        usage.latency_ms,
+        ts,
+    )
 }
 
 impl Aggregate {
     fn new(usage: LlmUsage<'_>, ts: f64) -> Aggregate {
-        let latency = usage.latency_ms;
-        Aggregate {
-            first: usage.into_owned(),
-            count: 1,
-            latency_sum: latency.unwrap_or(0.0),
-            latency_n: latency.is_some() as u64,
-            ts,
-        }
+        let sums = sums_of(&usage, ts);
+        Aggregate { first: usage.into_owned(), sums }
     }
 
-    /// Whether `usage` has this aggregate's key and fits in it: a folded
-    /// line must stay within the protocol's limits, or every monitor would
-    /// refuse it and all its calls with it.
-    fn takes(&self, usage: &LlmUsage<'_>) -> bool {
+    /// Whether `usage` has this aggregate's key and fits in it.
+    fn takes(&self, usage: &LlmUsage<'_>, ts: f64) -> bool {
         let first = &self.first;
-        let same_key = first.model == usage.model
+        first.model == usage.model
             && first.feature == usage.feature
             && first.provider == usage.provider
-            && first.ok == usage.ok;
-        let fits = |a: u64, b: u64| a.checked_add(b).is_some_and(|sum| sum <= MAX_TOKENS);
-        let fits_opt = |a: Option<u64>, b: Option<u64>| fits(a.unwrap_or(0), b.unwrap_or(0));
-        same_key
-            && fits(self.count, 1)
-            && fits(first.tokens_in, usage.tokens_in)
-            && fits(first.tokens_out, usage.tokens_out)
-            && fits_opt(first.cache_read_tokens, usage.cache_read_tokens)
-            && fits_opt(first.reasoning_tokens, usage.reasoning_tokens)
-            && (first.cost_usd.unwrap_or(0.0) + usage.cost_usd.unwrap_or(0.0)).is_finite()
+            && first.ok == usage.ok
+            && self.sums.fits(&sums_of(usage, ts))
     }
 
-    fn fold(&mut self, add: &LlmUsage<'_>, ts: f64) {
-        let sum = &mut self.first;
-        // `takes` checked that every sum stays within the protocol's limits.
-        sum.tokens_in += add.tokens_in;
-        sum.tokens_out += add.tokens_out;
-        sum.cache_read_tokens = add_opt(sum.cache_read_tokens, add.cache_read_tokens);
-        sum.reasoning_tokens = add_opt(sum.reasoning_tokens, add.reasoning_tokens);
-        sum.cost_usd = match (sum.cost_usd, add.cost_usd) {
-            (None, None) => None,
-            (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
-        };
-        if let Some(latency) = add.latency_ms {
-            self.latency_sum += latency;
-            self.latency_n += 1;
-        }
-        self.count += 1;
-        self.ts = ts;
+    pub(crate) fn count(&self) -> u64 {
+        self.sums.count
+    }
+
+    pub(crate) fn ts(&self) -> f64 {
+        self.sums.ts
     }
 
     /// The folded line's fields.
     pub(crate) fn usage(&self) -> LlmUsage<'static> {
-        let mut usage = self.first.clone();
-        usage.latency_ms = (self.latency_n > 0).then(|| self.latency_sum / self.latency_n as f64);
-        usage
-    }
-}
-
-fn add_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
-    match (a, b) {
-        (None, None) => None,
-        (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+        let sums = &self.sums;
+        LlmUsage {
+            tokens_in: sums.tokens_in,
+            tokens_out: sums.tokens_out,
+            cache_read_tokens: sums.cache_read_tokens,
+            reasoning_tokens: sums.reasoning_tokens,
+            cost_usd: sums.cost_usd,
+            latency_ms: sums.latency_ms(),
+            ..self.first.clone()
+        }
     }
 }
 
@@ -169,8 +153,8 @@ impl Pending {
             self.usage.push_back(PendingUsage { usage: usage.into_owned(), ts });
             return Outcome::Queued;
         }
-        if let Some(aggregate) = self.aggregates.iter_mut().find(|a| a.takes(&usage)) {
-            aggregate.fold(&usage, ts);
+        if let Some(aggregate) = self.aggregates.iter_mut().find(|a| a.takes(&usage, ts)) {
+            aggregate.sums.add(&sums_of(&usage, ts));
             return Outcome::Coalesced;
         }
         if self.aggregates.len() < max_aggregates {

@@ -4,7 +4,8 @@
 //! exponential backoff and jitter, replaying the registration first.
 
 use super::queue::{Pending, PendingBeat, PendingUsage};
-use super::{socket, Inner, State, WRITE_STALL_TIMEOUT};
+use super::state::State;
+use super::{socket, Inner, WRITE_STALL_TIMEOUT};
 use crate::encode::encode_line_into;
 use crate::wire::{self, Message};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -70,26 +71,26 @@ impl Sender {
             let now = Instant::now();
             let inner = Arc::clone(&self.inner);
             let mut state = inner.lock();
-            state.sender_idle = false;
+            state.sender.idle = false;
             tick_heartbeat(&mut state, now);
-            if std::mem::take(&mut state.connect_now) {
+            if std::mem::take(&mut state.sender.connect_now) {
                 self.next_attempt = self.next_attempt.min(now);
             }
             let took = self.conn.is_some() && self.unwritten() < HIGH_WATER && !state.pending.is_empty();
             // Every call up to `seq` is in hand once a take moved everything.
-            let seq = (!took || state.pending.take_into(&mut self.batch, MAX_BATCH)).then_some(state.accepted);
+            let seq = (!took || state.pending.take_into(&mut self.batch, MAX_BATCH)).then_some(state.delivery.accepted);
             let nothing_left = state.pending.is_empty() && self.unwritten() == 0 && !took;
-            if let Some(seq) = seq.filter(|&seq| nothing_left && state.written != seq) {
-                state.written = seq;
-                if state.waiters > 0 {
+            if let Some(seq) = seq.filter(|&seq| nothing_left && state.delivery.written != seq) {
+                state.delivery.written = seq;
+                if state.sender.waiters > 0 {
                     self.inner.progress.notify_all();
                 }
             }
-            if (state.closed && nothing_left) || state.stop_at.is_some_and(|at| now >= at) {
+            if (state.lifecycle.closed && nothing_left) || state.sender.stop_at.is_some_and(|at| now >= at) {
                 self.stop(state);
                 return;
             }
-            let waiters = state.waiters;
+            let waiters = state.sender.waiters;
             drop(state);
 
             if took {
@@ -121,10 +122,10 @@ impl Sender {
             // Connected with nothing to write: sleep until a call wakes us,
             // watching the socket so a monitor that goes away is noticed now.
             let mut state = self.lock();
-            if !state.pending.is_empty() || state.connect_now {
+            if !state.pending.is_empty() || state.sender.connect_now {
                 continue;
             }
-            state.sender_idle = true;
+            state.sender.idle = true;
             drop(state);
             let fd = self.conn.as_ref().map(|c| c.as_raw_fd()).expect("connected");
             if self.wait_for(Some((fd, libc::POLLIN)), now) && socket::peer_closed(fd) {
@@ -143,11 +144,11 @@ impl Sender {
         let mut until: Option<Instant> = None;
         let mut sooner = |at: Instant| until = Some(until.map_or(at, |u| u.min(at)));
         {
-            let state = self.lock();
-            if state.heartbeat_every.is_some() {
-                sooner(state.next_beat);
+            let mut state = self.lock();
+            if let Some(schedule) = state.heartbeat.sender_driven() {
+                sooner(schedule.due);
             }
-            if let Some(at) = state.stop_at {
+            if let Some(at) = state.sender.stop_at {
                 sooner(at);
             }
         }
@@ -175,7 +176,7 @@ impl Sender {
             );
             let mut state = self.lock();
             state.warn(message.clone());
-            state.last_error = Some(message);
+            state.counters.last_error = Some(message);
         }
         ready.conn
     }
@@ -190,9 +191,9 @@ impl Sender {
                 self.stall_reported = false;
                 let inner = Arc::clone(&self.inner);
                 let mut state = inner.lock();
-                state.connected = true;
+                state.counters.connected = true;
                 if self.ever_connected {
-                    state.reconnects += 1;
+                    state.counters.reconnects += 1;
                 }
                 if self.failing || self.ever_connected {
                     let path = self.inner.config.socket_path.display().to_string();
@@ -202,7 +203,7 @@ impl Sender {
                 self.failing = false;
                 // The registration goes first on every connection: a
                 // restarted monitor learns of the bot before anything else.
-                let replay = state.registration_line.clone();
+                let replay = state.registration.line.clone();
                 if replay.is_some() {
                     // A pending register line is this same registration.
                     state.pending.register = None;
@@ -224,7 +225,7 @@ impl Sender {
                 if !self.failing {
                     state.warn(message.clone());
                 }
-                state.last_error = Some(message);
+                state.counters.last_error = Some(message);
                 drop(state);
                 self.failing = true;
                 let cap = if waited_on { BACKOFF_WHILE_WAITED } else { BACKOFF_MAX };
@@ -253,9 +254,9 @@ impl Sender {
         }
         self.next_attempt = Instant::now();
         let mut state = self.lock();
-        state.connected = false;
+        state.counters.connected = false;
         state.warn(format!("lost the monitor connection: {reason}"));
-        state.last_error = Some(reason);
+        state.counters.last_error = Some(reason);
     }
 
     /// Writes what the socket takes. Returns true when there is more to do
@@ -291,9 +292,9 @@ impl Sender {
             self.buf.clear();
             self.pos = 0;
             let mut state = self.lock();
-            state.written = state.written.max(self.buf_seq);
-            state.in_flight = 0;
-            if state.waiters > 0 {
+            state.delivery.written = state.delivery.written.max(self.buf_seq);
+            state.delivery.in_flight = 0;
+            if state.sender.waiters > 0 {
                 self.inner.progress.notify_all();
             }
             return true;
@@ -307,16 +308,16 @@ impl Sender {
             let unwritten_lines = self.buf[self.pos..].iter().filter(|&&b| b == b'\n').count() as u64;
             let mut state = self.lock();
             // After `close` gave up on these lines they are counted as dropped.
-            if !state.abandoned {
-                state.sent += lines;
-                state.in_flight = unwritten_lines;
+            if !state.lifecycle.abandoned {
+                state.counters.sent += lines;
+                state.delivery.in_flight = unwritten_lines;
             }
         }
     }
 
     fn set_in_flight(&self) {
         let lines = self.buf[self.pos..].iter().filter(|&&b| b == b'\n').count() as u64;
-        self.lock().in_flight = lines;
+        self.lock().delivery.in_flight = lines;
     }
 
     /// Encodes the taken batch in write order: registration, llm_usage,
@@ -332,8 +333,8 @@ impl Sender {
             encode_line_into(&inner.usage_message(usage, ts, None), &mut self.buf);
         }
         for aggregate in batch.aggregates.drain(..) {
-            let count = (aggregate.count > 1).then_some(aggregate.count);
-            encode_line_into(&inner.usage_message(aggregate.usage(), aggregate.ts, count), &mut self.buf);
+            let count = (aggregate.count() > 1).then_some(aggregate.count());
+            encode_line_into(&inner.usage_message(aggregate.usage(), aggregate.ts(), count), &mut self.buf);
         }
         if let Some(PendingBeat { ts, lag_ms }) = batch.heartbeat.take() {
             let beat = wire::Heartbeat {
@@ -351,14 +352,14 @@ impl Sender {
 
     /// Leaves the loop: whatever was not written is counted as dropped.
     fn stop(&mut self, mut state: MutexGuard<'_, State>) {
-        if !state.abandoned {
+        if !state.lifecycle.abandoned {
             let unwritten = self.buf[self.pos..].iter().filter(|&&b| b == b'\n').count() as u64;
-            state.dropped += state.pending.lines() + unwritten;
+            state.counters.dropped += state.pending.lines() + unwritten;
         }
         state.pending = Pending::default();
-        state.in_flight = 0;
-        state.connected = false;
-        state.sender_stopped = true;
+        state.delivery.in_flight = 0;
+        state.counters.connected = false;
+        state.sender.stopped = true;
         self.inner.conn_fd.store(-1, Ordering::Release);
         self.inner.progress.notify_all();
         drop(state);
@@ -366,20 +367,15 @@ impl Sender {
     }
 }
 
-/// Queues the periodic heartbeat when due, with how late it fired.
+/// Queues the sender-driven periodic heartbeat when due, with how late it fired.
 fn tick_heartbeat(state: &mut State, now: Instant) {
-    let Some(every) = state.heartbeat_every else { return };
-    if now < state.next_beat || state.closed {
+    if state.lifecycle.closed {
         return;
     }
-    let lag = now - state.next_beat;
+    let Some(lag) = state.heartbeat.sender_driven().and_then(|schedule| schedule.fire(now)) else { return };
     let beat = PendingBeat { ts: super::now_ts(), lag_ms: Some(lag.as_secs_f64() * 1000.0) };
     let outcome = state.pending.push_heartbeat(beat);
     state.record(outcome);
-    state.next_beat += every;
-    if state.next_beat <= now {
-        state.next_beat = now + every;
-    }
 }
 
 impl Inner {

@@ -84,7 +84,7 @@ fn start_monitor(dir: &TempDir) -> Monitor {
 }
 
 fn start_monitor_with(dir: &TempDir, extra: &[&str]) -> Monitor {
-    let mut args = vec!["--log", "warn", "--status-flush-every", "100ms"];
+    let mut args = vec!["--log", "warn,kissmon_server::server=info", "--status-flush-every", "100ms"];
     args.extend_from_slice(extra);
     Monitor::start_with_args(&dir.socket(), &dir.db(), &args)
 }
@@ -219,16 +219,7 @@ fn heartbeats() -> Vec<Figure> {
 
     let dir = TempDir::new();
     let monitor = start_monitor(&dir);
-    let mut conns: Vec<UnixStream> = Vec::with_capacity(connections);
-    for i in 0..connections {
-        let mut conn = UnixStream::connect(&monitor.socket).unwrap();
-        let register = format!(
-            "{{\"type\":\"register\",\"channel\":\"hb-{i:05}\",\"pid\":{pid},\"features\":{{\"llm\":true}},\"heartbeat_interval_s\":30}}\n"
-        );
-        conn.write_all(register.as_bytes()).unwrap();
-        conns.push(conn);
-    }
-    monitor.wait_counter("lines_register", connections as i64);
+    let conns = registered_connections(&monitor, connections);
     let before = monitor.counter("lines_heartbeat");
     let cpu_before = cpu_seconds(monitor.pid());
     let threads_before = thread_cpu(monitor.pid());
@@ -496,6 +487,24 @@ fn register_latency() -> Figure {
     }
 }
 
+/// `n` connections, each registered as bot `hb-NNNNN`, once the monitor has read every register.
+fn registered_connections(monitor: &Monitor, n: usize) -> Vec<UnixStream> {
+    let pid = std::process::id();
+    let before = monitor.counter("lines_register").max(0);
+    let conns: Vec<UnixStream> = (0..n)
+        .map(|i| {
+            let mut conn = UnixStream::connect(&monitor.socket).unwrap();
+            let register = format!(
+                "{{\"type\":\"register\",\"channel\":\"hb-{i:05}\",\"pid\":{pid},\"features\":{{\"llm\":true}},\"heartbeat_interval_s\":30}}\n"
+            );
+            conn.write_all(register.as_bytes()).unwrap();
+            conn
+        })
+        .collect();
+    monitor.wait_counter("lines_register", before + n as i64);
+    conns
+}
+
 /// Heartbeat lines/s from `connections` connections into `monitor` (after registering them).
 fn heartbeat_rate(monitor: &Monitor, connections: usize, rounds: usize) -> f64 {
     let pid = std::process::id();
@@ -503,16 +512,7 @@ fn heartbeat_rate(monitor: &Monitor, connections: usize, rounds: usize) -> f64 {
     let per_round: usize = buffers.iter().map(|(_, n)| n).sum();
     let total = (per_round * rounds) as i64;
     let buffers = Arc::new(buffers.into_iter().map(|(b, _)| b).collect::<Vec<_>>());
-    let mut conns: Vec<UnixStream> = Vec::with_capacity(connections);
-    for i in 0..connections {
-        let mut conn = UnixStream::connect(&monitor.socket).unwrap();
-        let register = format!(
-            "{{\"type\":\"register\",\"channel\":\"hb-{i:05}\",\"pid\":{pid},\"features\":{{\"llm\":true}},\"heartbeat_interval_s\":30}}\n"
-        );
-        conn.write_all(register.as_bytes()).unwrap();
-        conns.push(conn);
-    }
-    monitor.wait_counter("lines_register", connections as i64);
+    let conns = registered_connections(monitor, connections);
     let target = monitor.counter("lines_heartbeat") + total;
     let started = Instant::now();
     generate(conns, buffers, rounds);

@@ -207,15 +207,18 @@ fn serve(args: &ServeArgs) -> kissmon_server::Result<()> {
     if let Some(limit) = kissmon_server::raise_open_files_limit() {
         tracing::debug!("open files limit: {limit}");
     }
-    let server = Server::bind(config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|err| kissmon_server::Error::new(format!("cannot start the tokio runtime: {err}")))?;
-    runtime.block_on(async {
-        let stop = shutdown_signal()?;
-        server.run(stop).await
-    })
+    // SIGINT and SIGTERM are caught before the socket exists: a stop that
+    // comes as soon as a bot can connect is an orderly one.
+    let stop = {
+        let _runtime = runtime.enter();
+        shutdown_signal()?
+    };
+    let server = Server::bind(config)?;
+    runtime.block_on(server.run(stop))
 }
 
 /// Completes on SIGINT or SIGTERM.

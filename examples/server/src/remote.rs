@@ -68,7 +68,9 @@ impl Remote {
                         features: bot["features"].clone(),
                         registered_at: text(&bot["registered_at"]).unwrap_or_default(),
                         last_seen: text(&bot["last_seen"]).unwrap_or_default(),
-                        last_seen_age_s: bot["last_seen_age_s"].as_f64(),
+                        last_seen_age_s: bot["last_seen"].as_str().and_then(crate::time::parse_iso).map(|at| {
+                            std::time::SystemTime::now().duration_since(at).unwrap_or_default().as_secs_f64()
+                        }),
                         lang: text(&bot["lang"]),
                         sdk_version: text(&bot["sdk_version"]),
                         heartbeat_interval_s: bot["heartbeat_interval_s"].as_f64(),

@@ -3,6 +3,7 @@
 mod support;
 
 use std::os::unix::net::UnixStream;
+use std::time::Duration;
 use support::*;
 
 const CONNECTIONS: usize = 10_000;
@@ -35,8 +36,11 @@ fn ten_thousand_connections_are_held_and_read() {
         send(&mut conn, format!("{{\"type\":\"heartbeat\",\"channel\":\"conn-{i}\",\"pid\":{pid}}}\n").as_bytes());
         conns.push(conn);
     }
-    monitor.wait_counter("lines_heartbeat", CONNECTIONS as i64);
-    monitor.wait_counter("connections_open", CONNECTIONS as i64);
+    // 10,000 of everything in a debug build takes 10 to 30 s of cpu; on a
+    // 2-core machine shared with other builds that is more than the usual 15 s.
+    let long = Duration::from_secs(120);
+    monitor.wait_counter_within("lines_heartbeat", CONNECTIONS as i64, long);
+    monitor.wait_counter_within("connections_open", CONNECTIONS as i64, long);
     let online: i64 =
         monitor.conn().query_row("SELECT COUNT(*) FROM bot_status WHERE status = 'online'", [], |r| r.get(0)).unwrap();
     assert_eq!(online, CONNECTIONS as i64);
@@ -47,5 +51,5 @@ fn ten_thousand_connections_are_held_and_read() {
         monitor.wait_status(&format!("conn-{i}"), "offline");
     }
     drop(conns);
-    monitor.wait_counter("connections_open", 0);
+    monitor.wait_counter_within("connections_open", 0, long);
 }

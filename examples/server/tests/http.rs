@@ -55,7 +55,8 @@ fn bots_usage_transitions_and_counters_reflect_what_bots_reported() {
     assert_eq!(alpha_json["heartbeat_interval_s"], 5.0);
     assert_eq!(alpha_json["stale_after_s"], 12.5, "2.5 x 5 s, over the 300 ms floor");
     assert_eq!(alpha_json["status_reason"], "register");
-    assert!(alpha_json["last_seen_age_s"].as_f64().unwrap() < 60.0);
+    let last_seen = kissmon_server::time::parse_iso(alpha_json["last_seen"].as_str().unwrap()).unwrap();
+    assert!(std::time::SystemTime::now().duration_since(last_seen).unwrap() < Duration::from_secs(60));
     assert_eq!(list["counts"]["online"], 1);
     assert_eq!(list["counts"]["offline"], 1);
 
@@ -102,12 +103,22 @@ fn bots_usage_transitions_and_counters_reflect_what_bots_reported() {
         page["next_cursor"].is_string()
     });
     assert_eq!(first["transitions"].as_array().unwrap().len(), 2);
-    assert_eq!(first["transitions"][0]["channel"], "beta");
-    assert_eq!(first["transitions"][0]["to"], "offline");
     let cursor = first["next_cursor"].as_str().unwrap();
     let second = monitor.get_json(&format!("/api/v1/transitions?limit=2&cursor={cursor}"));
     assert_eq!(second["transitions"].as_array().unwrap().len(), 1);
     assert!(second["next_cursor"].is_null());
+    // Newest first across pages; bots on two connections may be read in either order.
+    let pages: Vec<&Value> =
+        first["transitions"].as_array().unwrap().iter().chain(second["transitions"].as_array().unwrap()).collect();
+    let ids: Vec<i64> = pages.iter().map(|t| t["id"].as_i64().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] > w[1]), "{ids:?}");
+    let mut seen: Vec<(String, String)> = pages
+        .iter()
+        .map(|t| (t["channel"].as_str().unwrap().to_owned(), t["to"].as_str().unwrap().to_owned()))
+        .collect();
+    seen.sort();
+    let expected = [("alpha", "online"), ("beta", "offline"), ("beta", "online")];
+    assert_eq!(seen, expected.map(|(c, t)| (c.to_owned(), t.to_owned())));
     assert_eq!(monitor.get_json("/api/v1/transitions?channel=alpha")["transitions"].as_array().unwrap().len(), 1);
 
     let counters = monitor.get_json("/api/v1/counters");
@@ -212,7 +223,18 @@ fn metrics_show_bot_states_and_the_databases_usage_totals_across_restarts() {
         "{text}"
     );
     assert!(text.contains("kissmon_lines_total{type=\"llm_usage\"} 2"), "{text}");
-    assert!(text.ends_with("# EOF\n"));
+    assert!(!text.contains("# EOF"), "without Accept: the text format 0.0.4");
+    assert!(text.contains("# TYPE kissmon_llm_tokens_total counter"), "{text}");
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut response = agent
+        .get(&format!("{}/metrics", monitor.http_url()))
+        .header("Accept", "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5")
+        .call()
+        .unwrap();
+    let content_type = response.headers().get("content-type").unwrap().to_str().unwrap().to_owned();
+    assert!(content_type.starts_with("application/openmetrics-text"), "{content_type}");
+    let openmetrics = response.body_mut().read_to_string().unwrap();
+    assert!(openmetrics.ends_with("# EOF\n") && openmetrics.contains("# TYPE kissmon_llm_tokens counter"));
 
     // A new monitor on the same database starts from the database's totals.
     monitor.stop();

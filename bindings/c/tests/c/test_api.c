@@ -199,8 +199,10 @@ static void test_stuck_monitor(void) {
         if (took > slowest) slowest = took;
         if (status != KISSMON_STATUS_OK) CHECK(0, "call %d: %s", i, kissmon_last_error_message());
     }
-    /* A blocked call would take the sender's write-stall time (seconds); 0.1 s means it never blocked. */
-    CHECK(slowest < 0.1, "slowest call took %.3f s", slowest);
+    /* A blocked call would wait on the monitor for seconds, or forever. The
+     * bound is loose because a loaded 2-core machine may deschedule this
+     * thread for tens of milliseconds; the benchmark measures the real cost. */
+    CHECK(slowest < 1.0, "slowest call took %.3f s", slowest);
     kissmon_stats stats;
     kissmon_client_stats(client, &stats);
     CHECK(stats.coalesced > 0, "the stuck queue folded calls (coalesced %" PRIu64 ")", stats.coalesced);

@@ -91,19 +91,39 @@ class Monitor {
   async take(n, timeoutMs) {
     const deadline = Date.now() + timeoutMs
     while (this.lines.length - this.taken < n && Date.now() < deadline) {
-      await new Promise((resolve) => {
-        const wake = () => {
-          clearTimeout(timer)
-          this.waiters.delete(wake)
-          resolve()
-        }
-        const timer = setTimeout(wake, Math.max(0, deadline - Date.now()))
-        this.waiters.add(wake)
-      })
+      await this.#arrival(deadline)
     }
     const lines = this.lines.slice(this.taken)
     this.taken = this.lines.length
     return lines
+  }
+
+  /**
+   * Waits until `done(lines)` holds for every line received so far, parsed
+   * (or the timeout), and returns them. With a client's `stats().sent` after
+   * a flush, `monitor.until((lines) => lines.length >= sent)` is "the
+   * monitor has read everything the client wrote".
+   */
+  async until(done, timeoutMs = 5000) {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const lines = this.parsed()
+      if (done(lines) || Date.now() >= deadline) return lines
+      await this.#arrival(deadline)
+    }
+  }
+
+  /** Resolves when more lines arrive, or at `deadline`. */
+  #arrival(deadline) {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer)
+        this.waiters.delete(wake)
+        resolve()
+      }
+      const timer = setTimeout(wake, Math.max(0, deadline - Date.now()))
+      this.waiters.add(wake)
+    })
   }
 
   /** Every line received so far, parsed. */

@@ -1,15 +1,14 @@
 """``kissmon.MonitorClient``: the core's client plus what belongs to Python.
 
-The native base class does every call; this layer adds the asyncio heartbeat,
-awaitable ``aflush``/``aclose``, ``with``/``async with``, warning logging and
-closing at interpreter exit.
+The native base class does every call; this layer fires the core's heartbeat
+schedule from the asyncio loop, and adds awaitable ``aflush``/``aclose``,
+``with``/``async with``, warning logging and closing at interpreter exit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import atexit
-import math
 import threading
 import time
 import weakref
@@ -59,9 +58,11 @@ class MonitorClient(_native.MonitorClient):
     def start_heartbeat(self, interval: float | None = None) -> None:
         """Heartbeats now and then every ``interval`` seconds (default: ``heartbeat_interval``).
 
-        Inside a running asyncio loop this is a task on that loop, so a stalled
-        loop shows at the monitor as late (``lag_ms``) or missing beats. Outside
-        a loop the core's sender thread beats. Replaces a running schedule.
+        Inside a running asyncio loop a task on that loop fires the beats, so a
+        stalled loop shows at the monitor as late (``lag_ms``) or missing beats.
+        Outside a loop the core's sender thread fires them. The schedule itself
+        is the core's either way: ``unregister``, ``stop_heartbeat``, ``close``
+        and a new ``start_heartbeat`` end it. Does nothing after ``close``.
         """
         seconds = self.heartbeat_interval if interval is None else interval
         try:
@@ -69,34 +70,35 @@ class MonitorClient(_native.MonitorClient):
         except RuntimeError:
             loop = None
         if loop is None:
-            self._cancel_beat_task()
             super().start_heartbeat(seconds)
+            self._cancel_beat_task()
             return
-        self.announce_heartbeat_interval(seconds)
-        self.stop_heartbeat()
-        self._beat_task = loop.create_task(self._beat(loop, float(seconds)))
+        schedule = self.start_host_heartbeat(seconds)
+        self._cancel_beat_task()
+        self._beat_task = loop.create_task(self._beat(schedule))
         self._drain_warnings()
 
-    async def _beat(self, loop: asyncio.AbstractEventLoop, interval: float) -> None:
-        due = loop.time()
+    async def _beat(self, schedule: int) -> None:
+        """The timer of the core's schedule on this loop: ticks until the core says it ended."""
         while True:
-            now = loop.time()
-            self.heartbeat_with_lag(max(0.0, now - due))
+            delay = self.heartbeat_tick(schedule)
+            if delay is None:
+                return
             self._drain_warnings()
-            due += interval
-            if due <= now:
-                # The loop stalled past whole intervals: those beats are missing, not replayed.
-                due += math.ceil((now - due) / interval) * interval
-                if due <= now:
-                    due += interval
-            await asyncio.sleep(due - loop.time())
+            await asyncio.sleep(delay)
+
+    def unregister(self) -> None:
+        """Says the bot is leaving and stops the periodic heartbeat."""
+        super().unregister()
+        self._cancel_beat_task()
 
     def stop_heartbeat(self) -> None:
-        """Stops the periodic heartbeat, whichever of the loop or the sender thread runs it."""
-        self._cancel_beat_task()
+        """Stops the periodic heartbeat, whichever of the loop or the sender thread fires it."""
         super().stop_heartbeat()
+        self._cancel_beat_task()
 
     def _cancel_beat_task(self) -> None:
+        """Ends the loop's timer of a schedule the core has ended (its next tick would end it too)."""
         task, self._beat_task = self._beat_task, None
         if task is not None and not task.done():
             task.cancel()

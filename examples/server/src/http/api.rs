@@ -45,8 +45,6 @@ pub struct Bot {
     pub registered_at: String,
     /// The last register or heartbeat.
     pub last_seen: String,
-    /// Seconds since `last_seen`.
-    pub last_seen_age_s: f64,
     pub lang: Option<String>,
     pub sdk_version: Option<String>,
     pub instance: Option<String>,
@@ -69,7 +67,7 @@ pub struct Bot {
 }
 
 impl Bot {
-    pub fn of(view: &BotView, now: SystemTime) -> Bot {
+    pub fn of(view: &BotView) -> Bot {
         Bot {
             channel: view.channel.clone(),
             pid: view.pid,
@@ -78,7 +76,6 @@ impl Bot {
             status_changed_at: iso(view.status_changed_at),
             registered_at: iso(view.registered_at),
             last_seen: iso(view.last_seen),
-            last_seen_age_s: now.duration_since(view.last_seen).unwrap_or(Duration::ZERO).as_secs_f64(),
             lang: view.lang.clone(),
             sdk_version: view.sdk_version.clone(),
             instance: view.instance.clone(),
@@ -94,12 +91,18 @@ impl Bot {
     }
 }
 
+/// A bot's JSON, made once per view of it.
+fn bot_json(view: &BotView) -> &str {
+    view.json.get_or_init(|| serde_json::to_string(&Bot::of(view)).expect("a bot serializes").into_boxed_str())
+}
+
 #[derive(Debug, Serialize, ToSchema)]
+#[allow(dead_code)] // The document's shape; `bots` writes it from cached parts.
 pub struct BotList {
     pub bots: Vec<Bot>,
     /// Bots by status over the whole registry, before filters.
     pub counts: BTreeMap<String, usize>,
-    /// When the registry snapshot was taken.
+    /// When the registry snapshot was taken: a bot's age is `taken_at - last_seen`.
     pub taken_at: String,
 }
 
@@ -110,7 +113,7 @@ pub struct BotsParams {
     /// Only bots with one of these statuses, comma-separated.
     #[param(pattern = "^(online|stale|dead|offline|unknown)(,(online|stale|dead|offline|unknown))*$")]
     status: Option<String>,
-    /// Only bots whose channel contains this text (case-insensitive).
+    /// Only bots whose channel contains this text (case-insensitive), at most 128 bytes of UTF-8.
     #[param(max_length = 128)]
     q: Option<String>,
 }
@@ -128,7 +131,7 @@ fn statuses(text: &str) -> Result<Vec<Status>, String> {
 /// The bots in the live registry, with counts by status.
 #[utoipa::path(get, path = "/api/v1/bots", tag = "bots", params(BotsParams),
     responses((status = 200, description = "The bots, sorted by channel", body = BotList), (status = 400, description = "A bad or unknown parameter, named in the message", body = ErrorBody), (status = 401, description = "The monitor has a token and the request lacks it or has another", body = ErrorBody)))]
-async fn bots(State(state): State<Arc<HttpState>>, RawQuery(query): RawQuery) -> Result<Json<BotList>, ApiError> {
+async fn bots(State(state): State<Arc<HttpState>>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
     let mut params = Params::parse(query.as_deref())?;
     let wanted = params.take_with("status", statuses)?;
     let q = params.take_with("q", |q| {
@@ -140,16 +143,27 @@ async fn bots(State(state): State<Arc<HttpState>>, RawQuery(query): RawQuery) ->
     })?;
     params.finish(&["status", "q"])?;
     let fleet = state.fleet();
-    let now = SystemTime::now();
-    let bots = fleet
-        .bots
-        .iter()
-        .filter(|bot| wanted.as_ref().map_or(true, |wanted| wanted.contains(&bot.status)))
-        .filter(|bot| q.as_ref().map_or(true, |q| bot.channel.to_lowercase().contains(q.as_str())))
-        .map(|bot| Bot::of(bot, now))
-        .collect();
-    let counts = fleet.counts().iter().map(|(status, n)| (status.as_str().to_owned(), *n)).collect();
-    Ok(Json(BotList { bots, counts, taken_at: iso(fleet.taken_at) }))
+    let mut body = String::with_capacity(fleet.bots.len() * 512 + 256);
+    body.push_str("{\"bots\":[");
+    let mut first = true;
+    for bot in &fleet.bots {
+        if wanted.as_ref().map_or(true, |wanted| wanted.contains(&bot.status))
+            && q.as_ref().map_or(true, |q| bot.channel.to_lowercase().contains(q.as_str()))
+        {
+            if !first {
+                body.push(',');
+            }
+            first = false;
+            body.push_str(bot_json(bot));
+        }
+    }
+    let counts: BTreeMap<&str, usize> = fleet.counts().iter().map(|(status, n)| (status.as_str(), *n)).collect();
+    body.push_str("],\"counts\":");
+    body.push_str(&serde_json::to_string(&counts).expect("counts serialize"));
+    body.push_str(",\"taken_at\":");
+    body.push_str(&serde_json::to_string(&iso(fleet.taken_at)).expect("a string serializes"));
+    body.push('}');
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -172,7 +186,7 @@ pub struct Sample {
 
 /// One bot: the registry's view, or its last stored row once the registry forgot it.
 #[utoipa::path(get, path = "/api/v1/bots/{channel}", tag = "bots",
-    params(("channel" = String, Path, description = "The bot's channel (percent-encoded)", min_length = 1, max_length = 128)),
+    params(("channel" = String, Path, description = "The bot's channel, percent-encoded: 1 to 128 bytes of UTF-8, no control characters", min_length = 1, max_length = 128, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")),
     responses((status = 200, description = "The bot with its recent history", body = BotDetail), (status = 400, description = "A bad or unknown parameter, named in the message", body = ErrorBody), (status = 401, description = "The monitor has a token and the request lacks it or has another", body = ErrorBody),
         (status = 404, description = "No bot with this channel, live or stored", body = ErrorBody), (status = 503, description = "The database cannot be read now", body = ErrorBody)))]
 async fn bot(
@@ -184,7 +198,7 @@ async fn bot(
     let channel = params::channel(&channel).map_err(|why| ApiError::bad_parameter("channel", why))?;
     Params::parse(query.as_deref())?.finish(&[])?;
     let now = SystemTime::now();
-    let live = state.fleet().get(&channel).map(|view| Bot::of(view, now));
+    let live = state.fleet().get(&channel).map(Bot::of);
     let day_ago = now.checked_sub(Duration::from_secs(86_400)).unwrap_or(SystemTime::UNIX_EPOCH);
     let config = Arc::clone(&state.config);
     let (stored, transitions, samples, usage) = state
@@ -203,7 +217,7 @@ async fn bot(
                 channel: Some(channel.clone()),
             };
             let usage = read::usage(conn, &query, false)?;
-            let stored = stored.map(|row| Bot::of(&BotView::from_row(row, &config), now));
+            let stored = stored.map(|row| Bot::of(&BotView::from_row(row, &config)));
             Ok((live.or(stored), transitions, samples, usage))
         })
         .await?;
@@ -214,21 +228,6 @@ async fn bot(
         samples: samples.into_iter().map(|s| Sample { ts: s.ts, rss_mb: s.rss_mb, cpu_pct: s.cpu_pct }).collect(),
         usage: usage.into_iter().map(|g| UsageGroupJson::of(g, &[Dimension::Model, Dimension::Feature])).collect(),
     }))
-}
-
-/// Sums of LLM calls; `calls` counts folded rows by their `count`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct UsageSumsJson {
-    pub calls: i64,
-    /// Calls that reported `ok: false`.
-    pub failed_calls: i64,
-    pub tokens_in: i64,
-    pub tokens_out: i64,
-    pub cache_read_tokens: i64,
-    pub reasoning_tokens: i64,
-    pub cost_usd: f64,
-    /// Mean over the calls that reported a latency.
-    pub mean_latency_ms: Option<f64>,
 }
 
 /// One group (of a series: one bucket of one group). Only the grouped dimensions are present.
@@ -247,7 +246,7 @@ pub struct UsageGroupJson {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
     #[serde(flatten)]
-    pub sums: UsageSumsJson,
+    pub sums: read::UsageSums,
 }
 
 impl UsageGroupJson {
@@ -258,7 +257,7 @@ impl UsageGroupJson {
             model: None,
             feature: None,
             provider: None,
-            sums: UsageSumsJson::from(group.sums),
+            sums: group.sums,
         };
         for (dim, value) in dims.iter().zip(group.values) {
             let slot = match dim {
@@ -273,21 +272,6 @@ impl UsageGroupJson {
     }
 }
 
-impl From<read::UsageSums> for UsageSumsJson {
-    fn from(s: read::UsageSums) -> Self {
-        UsageSumsJson {
-            calls: s.calls,
-            failed_calls: s.failed_calls,
-            tokens_in: s.tokens_in,
-            tokens_out: s.tokens_out,
-            cache_read_tokens: s.cache_read_tokens,
-            reasoning_tokens: s.reasoning_tokens,
-            cost_usd: s.cost_usd,
-            mean_latency_ms: s.mean_latency_ms,
-        }
-    }
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UsageReportJson {
     pub since: String,
@@ -295,7 +279,7 @@ pub struct UsageReportJson {
     pub group_by: Vec<String>,
     /// Bucket width (`1m`, `5m`, `1h`, `1d`) when a series was asked for.
     pub bucket: Option<String>,
-    pub totals: UsageSumsJson,
+    pub totals: read::UsageSums,
     /// One entry per group, ordered by the grouped values; empty without `group_by`.
     pub groups: Vec<UsageGroupJson>,
     /// With `bucket`: one entry per bucket and group that had calls, in time order.
@@ -307,8 +291,14 @@ pub struct UsageReportJson {
 #[allow(dead_code)]
 pub struct UsageParams {
     /// Start (inclusive): RFC 3339, Unix seconds, or a duration ago like `24h`. Default: 24 h ago.
+    #[param(
+        pattern = "^([0-9]{1,11}(\\.[0-9]+)?|[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?|([0-9]+ ?(ns|us|ms|s|sec|m|min|h|hr|d|day|days|w|week|weeks) ?)+)$"
+    )]
     since: Option<String>,
-    /// End (exclusive), in the same forms. Default: now.
+    /// End (exclusive), in the same forms, not before `since`. Default: now.
+    #[param(
+        pattern = "^([0-9]{1,11}(\\.[0-9]+)?|[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?|([0-9]+ ?(ns|us|ms|s|sec|m|min|h|hr|d|day|days|w|week|weeks) ?)+)$"
+    )]
     until: Option<String>,
     /// Dimensions to group by, comma-separated.
     #[param(pattern = "^(channel|model|feature|provider)(,(channel|model|feature|provider))*$")]
@@ -316,8 +306,8 @@ pub struct UsageParams {
     /// Also return a time series with buckets of this width.
     #[param(pattern = "^(1m|5m|1h|1d)$")]
     bucket: Option<String>,
-    /// Only this channel's calls.
-    #[param(min_length = 1, max_length = 128)]
+    /// Only this channel's calls: 1 to 128 bytes of UTF-8, no control characters.
+    #[param(min_length = 1, max_length = 128, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")]
     channel: Option<String>,
 }
 
@@ -388,7 +378,7 @@ async fn usage(
         until: iso(until),
         group_by: group_by.iter().map(|d| d.name().to_owned()).collect(),
         bucket: bucket.map(|b| b.0),
-        totals: totals.into(),
+        totals,
         groups: groups.into_iter().map(|g| UsageGroupJson::of(g, &group_by)).collect(),
         series: series.into_iter().map(|g| UsageGroupJson::of(g, &group_by)).collect(),
     }))
@@ -426,9 +416,12 @@ pub struct TransitionPage {
 #[allow(dead_code)]
 pub struct TransitionParams {
     /// Only transitions at or after this instant: RFC 3339, Unix seconds, or a duration ago like `24h`.
+    #[param(
+        pattern = "^([0-9]{1,11}(\\.[0-9]+)?|[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?|([0-9]+ ?(ns|us|ms|s|sec|m|min|h|hr|d|day|days|w|week|weeks) ?)+)$"
+    )]
     since: Option<String>,
-    /// Only this channel's transitions.
-    #[param(min_length = 1, max_length = 128)]
+    /// Only this channel's transitions: 1 to 128 bytes of UTF-8, no control characters.
+    #[param(min_length = 1, max_length = 128, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")]
     channel: Option<String>,
     /// Page size, 1 to 1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]

@@ -3,7 +3,6 @@
 //! Percentiles are nearest-rank over the calls that reported a latency; a
 //! folded row (`count` > 1) counts as that many calls at its latency.
 
-use super::api::UsageSumsJson;
 use super::error::ErrorBody;
 use super::params::{self, Params};
 use super::{ApiError, HttpState};
@@ -29,7 +28,7 @@ pub struct UsageTableRow {
     pub model: String,
     pub feature: String,
     #[serde(flatten)]
-    pub sums: UsageSumsJson,
+    pub sums: read::UsageSums,
     /// Median latency of the calls that reported one (nearest rank).
     pub p50_latency_ms: Option<f64>,
     /// 95th percentile latency (nearest rank).
@@ -104,7 +103,7 @@ pub async fn table(
                         channel: key.0,
                         model: key.1,
                         feature: key.2,
-                        sums: group.sums.into(),
+                        sums: group.sums,
                     }
                 })
                 .collect::<Vec<_>>())

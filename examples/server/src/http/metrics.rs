@@ -59,7 +59,39 @@ impl EncodeLabelSet for Labels<'_> {
     }
 }
 
-/// Writes the whole exposition.
+/// The content types /metrics answers with: OpenMetrics when the scraper
+/// asks for it (Prometheus does), else the older text format, which every
+/// other reader (promtool 2.42, curl, older agents) parses.
+pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+pub const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// The same exposition in the text format 0.0.4: a counter family takes
+/// the name of its `_total` samples, and the lines 0.0.4 lacks (`# UNIT`,
+/// `# EOF`) go. Samples are the same in both formats.
+pub fn to_text_format(openmetrics: &str) -> String {
+    let mut out = String::with_capacity(openmetrics.len());
+    let mut lines = openmetrics.lines().peekable();
+    while let Some(line) = lines.next() {
+        if line.starts_with("# UNIT ") || line == "# EOF" {
+            continue;
+        }
+        // prometheus-client writes HELP, then TYPE, then samples.
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            let name = rest.split(' ').next().unwrap_or_default();
+            if lines.peek() == Some(&format!("# TYPE {name} counter").as_str()) {
+                lines.next();
+                let help = &rest[name.len()..];
+                out.push_str(&format!("# HELP {name}_total{help}\n# TYPE {name}_total counter\n"));
+                continue;
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Writes the whole exposition, in OpenMetrics.
 pub fn render(state: &Arc<HttpState>) -> Result<String, std::fmt::Error> {
     let mut registry = prometheus_client::registry::Registry::default();
     registry.register_collector(Box::new(Scrape(Arc::clone(state))));
@@ -342,4 +374,21 @@ fn monitor(state: &HttpState, encoder: &mut DescriptorEncoder) -> std::fmt::Resu
         unix(state.started_at),
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::to_text_format;
+
+    #[test]
+    fn the_text_format_names_counters_by_their_samples_and_drops_unit_and_eof() {
+        let openmetrics = "# HELP kissmon_lines Lines read\n# TYPE kissmon_lines counter\nkissmon_lines_total{type=\"x\"} 2\n\
+            # HELP kissmon_writer_lag_seconds Lag\n# TYPE kissmon_writer_lag_seconds gauge\n# UNIT kissmon_writer_lag_seconds seconds\n\
+            kissmon_writer_lag_seconds 0.5\n# EOF\n";
+        assert_eq!(
+            to_text_format(openmetrics),
+            "# HELP kissmon_lines_total Lines read\n# TYPE kissmon_lines_total counter\nkissmon_lines_total{type=\"x\"} 2\n\
+             # HELP kissmon_writer_lag_seconds Lag\n# TYPE kissmon_writer_lag_seconds gauge\nkissmon_writer_lag_seconds 0.5\n"
+        );
+    }
 }

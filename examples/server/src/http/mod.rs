@@ -103,10 +103,14 @@ pub fn router(state: Arc<HttpState>) -> Router {
         .with_state(state)
 }
 
-async fn metrics_endpoint(State(state): State<Arc<HttpState>>) -> Response {
+async fn metrics_endpoint(State(state): State<Arc<HttpState>>, headers: axum::http::HeaderMap) -> Response {
+    let wants_openmetrics = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .any(|value| value.to_str().is_ok_and(|v| v.contains("application/openmetrics-text")));
     match metrics::render(&state) {
-        Ok(text) => ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text)
-            .into_response(),
+        Ok(text) if wants_openmetrics => ([(header::CONTENT_TYPE, metrics::OPENMETRICS)], text).into_response(),
+        Ok(text) => ([(header::CONTENT_TYPE, metrics::TEXT_FORMAT)], metrics::to_text_format(&text)).into_response(),
         Err(_) => ApiError::unavailable("the metrics could not be written").into_response(),
     }
 }

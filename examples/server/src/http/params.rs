@@ -51,7 +51,11 @@ impl Params {
             Some((name, _)) => Err(ApiError {
                 status: axum::http::StatusCode::BAD_REQUEST,
                 code: "unknown_parameter",
-                message: format!("{}: unknown parameter; this endpoint takes {}", shown(name), known.join(", ")),
+                message: if known.is_empty() {
+                    format!("{}: unknown parameter; this endpoint takes no parameters", shown(name))
+                } else {
+                    format!("{}: unknown parameter; this endpoint takes {}", shown(name), known.join(", "))
+                },
             }),
         }
     }

@@ -4,11 +4,11 @@
 
 use super::{Bot, Proc, Status};
 use crate::config::Config;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 /// One bot as the registry knows it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct BotView {
     pub channel: String,
     pub pid: u32,
@@ -29,6 +29,9 @@ pub struct BotView {
     pub cpu_pct: Option<f64>,
     pub pid_unverified: bool,
     pub peer_mismatch: bool,
+    /// The view as JSON, written by the first reader that needs it: a view
+    /// lives as long as its bot does not change, so most readers copy it.
+    pub json: OnceLock<Box<str>>,
 }
 
 /// Every bot in the registry, sorted by channel. A bot that did not change
@@ -82,6 +85,7 @@ impl BotView {
             cpu_pct: None,
             pid_unverified: row.pid_unverified,
             peer_mismatch: row.peer_mismatch,
+            json: OnceLock::new(),
         }
     }
 }
@@ -139,5 +143,6 @@ fn build(channel: &str, bot: &Bot, config: &Config) -> BotView {
         cpu_pct: bot.sample.map(|(_, cpu)| cpu),
         pid_unverified: bot.proc == Proc::NotVisible,
         peer_mismatch: bot.peer_mismatch,
+        json: OnceLock::new(),
     }
 }

@@ -26,7 +26,8 @@ mod rows;
 mod schema;
 pub mod totals;
 
-use fold::{split, Aggregate, UsageKey};
+use fold::{into_row, split, UsageKey};
+use kissmon::fold::UsageSums;
 pub use rows::{MetricRow, StatusRow, TransitionRow, UsageRow};
 pub(crate) use schema::columns;
 pub use schema::{load_bots, meta, open_for_reading, open_for_writing};
@@ -40,7 +41,7 @@ struct Batch {
     status: HashMap<String, StatusRow>,
     transitions: Vec<TransitionRow>,
     usage: Vec<UsageRow>,
-    aggregates: HashMap<UsageKey, Aggregate>,
+    aggregates: HashMap<UsageKey, UsageSums>,
     metrics: Vec<MetricRow>,
     counters: Option<Vec<(&'static str, u64)>>,
     meta: Vec<(&'static str, String)>,
@@ -204,7 +205,13 @@ impl Store {
                 let (key, sums) = split(row);
                 let calls = sums.count;
                 if let Some(aggregate) = batch.aggregates.get_mut(&key) {
-                    aggregate.merge(sums);
+                    if aggregate.fits(&sums) {
+                        aggregate.add(&sums);
+                    } else {
+                        // Full: it is stored as it is, and a new one starts.
+                        let full = std::mem::replace(aggregate, sums);
+                        batch.usage.push(into_row(key, full));
+                    }
                     folded += calls;
                 } else if batch.aggregates.len() < shared.max_usage_aggregates {
                     batch.aggregates.insert(key, sums);
@@ -348,7 +355,7 @@ fn write_batch(conn: &mut Connection, batch: Batch, counters: &Counters, totals:
     let tx = conn.transaction()?;
     let usage_calls: u64;
     let usage_rows = batch.usage.len() + batch.aggregates.len();
-    let aggregates = batch.aggregates.into_iter().map(|(key, sums)| Aggregate::into_row(key, sums));
+    let aggregates = batch.aggregates.into_iter().map(|(key, sums)| into_row(key, sums));
     let usage: Vec<UsageRow> = batch.usage.into_iter().chain(aggregates).collect();
     {
         let rows = &usage;

@@ -151,7 +151,8 @@ pub struct UsageQuery {
     pub channel: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Sums of LLM calls; `calls` counts folded rows by their `count`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct UsageSums {
     /// Calls: `SUM(count)`, since a folded row stands for several calls.
     pub calls: i64,

@@ -186,7 +186,12 @@ impl Monitor {
 
     /// Waits until counter `name` reaches `value` (counters are written every 100 ms).
     pub fn wait_counter(&self, name: &str, value: i64) {
-        wait_for(&format!("counter {name} == {value}"), Duration::from_secs(15), || self.counter(name) == value);
+        self.wait_counter_within(name, value, Duration::from_secs(15));
+    }
+
+    /// [`Monitor::wait_counter`] for work that takes long on a loaded machine.
+    pub fn wait_counter_within(&self, name: &str, value: i64, timeout: Duration) {
+        wait_for(&format!("counter {name} == {value}"), timeout, || self.counter(name) == value);
     }
 
     pub fn status(&self, channel: &str) -> Option<String> {

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The HTTP face as operators' tools see it (scripts/test.sh runs this):
+# promtool's linter on a real /metrics scrape, a real Prometheus scraping a
+# real monitor, and schemathesis against the OpenAPI document, each with a
+# fleet of real bots. It installs what it needs: Debian's prometheus package
+# when promtool or prometheus is missing (apt, as root), and schemathesis in
+# a venv under the target dir, kept for the next run.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-0}"
+schemathesis_version=4.32.5
+
+if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "test-http.sh: promtool and prometheus are missing: install Debian's prometheus package (as root)" >&2
+    exit 1
+  fi
+  echo "installing Debian's prometheus package (promtool, prometheus)"
+  SECONDS=0
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null
+  echo "installed in ${SECONDS}s"
+fi
+promtool --version 2>&1 | head -n 1
+
+venv="$CARGO_TARGET_DIR/schemathesis-venv"
+if ! "$venv/bin/st" --version 2>/dev/null | grep -qx "st, version $schemathesis_version"; then
+  echo "installing schemathesis $schemathesis_version into $venv"
+  SECONDS=0
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$schemathesis_version"
+  echo "installed in ${SECONDS}s"
+fi
+export KISSMON_SCHEMATHESIS="$venv/bin/st"
+
+# Each test starts its own monitor (and Prometheus) on ports the kernel picks;
+# `bot_process` is the helper each fleet runs as a bot process of its own.
+cargo test --locked -p kissmon-server --test prometheus --test schemathesis -- --ignored --nocapture
