@@ -37,6 +37,20 @@ pub fn router() -> Router<Arc<HttpState>> {
     Router::new().route("/api/v1/events", get(events))
 }
 
+/// One event of the stream, as a Server-Sent Events client reads it. `data`
+/// is JSON whose shape depends on `event` (see the server README).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)] // The document's shape; the stream is written by axum's Sse.
+pub struct SseEvent {
+    /// `RUN:SEQ`: pass it back as `Last-Event-ID` to resume after it.
+    #[schema(pattern = "^[0-9]+:[0-9]+$")]
+    pub id: Option<String>,
+    /// hello, status, counters, usage or reset.
+    #[schema(pattern = "^(hello|status|counters|usage|reset)$")]
+    pub event: Option<String>,
+    pub data: String,
+}
+
 /// The live stream of status changes, counters and usage deltas (`text/event-stream`).
 ///
 /// Events: `hello` (first, for a new client: load the state from /api/v1/bots, then apply what follows),
@@ -52,7 +66,7 @@ pub fn router() -> Router<Arc<HttpState>> {
         ("Last-Event-ID" = Option<String>, Header, description = "The id of the last event seen, to resume after it"),
         ("last_event_id" = Option<String>, Query, description = "The same, for clients that cannot set headers")
     ),
-    responses((status = 200, description = "A Server-Sent Events stream that lasts until the client or the monitor stops", content_type = "text/event-stream", body = String),
+    responses((status = 200, description = "A Server-Sent Events stream that lasts until the client or the monitor stops", content_type = "text/event-stream", body = SseEvent),
         (status = 400, description = "A bad or unknown parameter, named in the message", body = ErrorBody),
         (status = 401, description = "The monitor has a token and the request lacks it or has another", body = ErrorBody),
         (status = 503, description = "The monitor is stopping", body = ErrorBody)))]
