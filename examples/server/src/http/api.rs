@@ -170,7 +170,7 @@ async fn bots(State(state): State<Arc<HttpState>>, RawQuery(query): RawQuery) ->
 pub struct BotDetail {
     pub bot: Bot,
     /// Its latest status changes, newest first (at most 50).
-    pub transitions: Vec<Transition>,
+    pub transitions: Vec<read::Transition>,
     /// Its rss/cpu samples over the last 24 h, oldest first (at most 1440, the newest).
     pub samples: Vec<Sample>,
     /// Its LLM usage over the last 24 h by model and feature.
@@ -224,7 +224,7 @@ async fn bot(
     let bot = stored.ok_or_else(|| ApiError::not_found("no bot with this channel"))?;
     Ok(Json(BotDetail {
         bot,
-        transitions: transitions.into_iter().map(Transition::from).collect(),
+        transitions,
         samples: samples.into_iter().map(|s| Sample { ts: s.ts, rss_mb: s.rss_mb, cpu_pct: s.cpu_pct }).collect(),
         usage: usage.into_iter().map(|g| UsageGroupJson::of(g, &[Dimension::Model, Dimension::Feature])).collect(),
     }))
@@ -385,28 +385,9 @@ async fn usage(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Transition {
-    /// Increasing; pass the last one seen as `cursor` for older ones.
-    pub id: i64,
-    pub ts: String,
-    pub channel: String,
-    pub pid: i64,
-    /// Absent for a bot's first appearance.
-    pub from: Option<String>,
-    pub to: String,
-    pub reason: String,
-}
-
-impl From<read::Transition> for Transition {
-    fn from(t: read::Transition) -> Self {
-        Transition { id: t.id, ts: t.ts, channel: t.channel, pid: t.pid, from: t.from, to: t.to, reason: t.reason }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
 pub struct TransitionPage {
     /// Newest first.
-    pub transitions: Vec<Transition>,
+    pub transitions: Vec<read::Transition>,
     /// Pass as `cursor` for the next (older) page; absent on the last page.
     pub next_cursor: Option<String>,
 }
@@ -456,7 +437,7 @@ async fn transitions(
     } else {
         None
     };
-    Ok(Json(TransitionPage { transitions: rows.into_iter().map(Transition::from).collect(), next_cursor }))
+    Ok(Json(TransitionPage { transitions: rows, next_cursor }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

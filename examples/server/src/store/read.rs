@@ -52,12 +52,15 @@ pub fn bot(conn: &Connection, channel: &str) -> rusqlite::Result<Option<StatusRo
         .optional()
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// A bot's status change, as stored and as the API shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Transition {
+    /// Increasing; pass the last one seen as `cursor` for older ones.
     pub id: i64,
     pub ts: String,
     pub channel: String,
     pub pid: i64,
+    /// Absent for a bot's first appearance.
     pub from: Option<String>,
     pub to: String,
     pub reason: String,
