@@ -82,8 +82,14 @@ fn status_and_usage_print_tables_and_json_while_the_monitor_runs() {
     let usage: Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(usage["total_calls"], 5);
 
-    // The same reports from the monitor's HTTP API.
+    // The same reports from the monitor's HTTP API, once its fleet snapshot
+    // has caught up with the database.
     let url = monitor.http_url();
+    monitor.wait_api("both bots online in the API", "/api/v1/bots", |list| {
+        let online =
+            |c: &str| list["bots"].as_array().unwrap().iter().any(|b| b["channel"] == c && b["status"] == "online");
+        online("el_serda") && online("legacy")
+    });
     let json = |args: &[&str]| -> Value {
         let output = cli(args);
         assert!(output.status.success(), "{args:?}: {}", stderr(&output));

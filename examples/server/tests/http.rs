@@ -7,15 +7,6 @@ use serde_json::Value;
 use std::time::Duration;
 use support::*;
 
-fn wait_api(monitor: &Monitor, what: &str, path: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let mut last = Value::Null;
-    wait_for(what, Duration::from_secs(15), || {
-        last = monitor.get_json(path);
-        done(&last)
-    });
-    last
-}
-
 fn status_of(list: &Value, channel: &str) -> Option<String> {
     list["bots"].as_array()?.iter().find(|b| b["channel"] == channel).map(|b| b["status"].as_str().unwrap().to_owned())
 }
@@ -45,7 +36,7 @@ fn bots_usage_transitions_and_counters_reflect_what_bots_reported() {
     beta.log_llm_usage(kissmon::LlmUsage::new("claude", "jokes", 1000, 1).provider("anthropic")).unwrap();
     beta.close(Duration::from_secs(5));
 
-    let list = wait_api(&monitor, "alpha online, beta offline", "/api/v1/bots", |list| {
+    let list = monitor.wait_api("alpha online, beta offline", "/api/v1/bots", |list| {
         status_of(list, "alpha").as_deref() == Some("online") && status_of(list, "beta").as_deref() == Some("offline")
     });
     let alpha_json = list["bots"].as_array().unwrap().iter().find(|b| b["channel"] == "alpha").unwrap();
@@ -67,7 +58,7 @@ fn bots_usage_transitions_and_counters_reflect_what_bots_reported() {
     assert_eq!(monitor.get_json("/api/v1/bots?q=zzz")["bots"].as_array().unwrap().len(), 0);
 
     // Usage comes from the database: wait until all three calls are stored.
-    let usage = wait_api(&monitor, "3 calls stored", "/api/v1/usage?group_by=channel,model,feature,provider", |u| {
+    let usage = monitor.wait_api("3 calls stored", "/api/v1/usage?group_by=channel,model,feature,provider", |u| {
         u["totals"]["calls"] == 3
     });
     assert_eq!(usage["totals"]["tokens_in"], 1107);
@@ -99,9 +90,8 @@ fn bots_usage_transitions_and_counters_reflect_what_bots_reported() {
     assert_eq!(detail["usage"].as_array().unwrap().len(), 2);
 
     // Transitions page newest first; the cursor continues where the page ended.
-    let first = wait_api(&monitor, "three transitions stored", "/api/v1/transitions?limit=2", |page| {
-        page["next_cursor"].is_string()
-    });
+    let first = monitor
+        .wait_api("three transitions stored", "/api/v1/transitions?limit=2", |page| page["next_cursor"].is_string());
     assert_eq!(first["transitions"].as_array().unwrap().len(), 2);
     let cursor = first["next_cursor"].as_str().unwrap();
     let second = monitor.get_json(&format!("/api/v1/transitions?limit=2&cursor={cursor}"));
@@ -177,7 +167,7 @@ fn strings_from_bots_are_escaped_in_json_and_in_metrics() {
     let odd = "<script>alert(\"x\")</script>/..\\path\u{2028}end";
     let line = serde_json::json!({"type": "register", "channel": odd, "pid": me(), "features": {"<b>": true}});
     send_once(&monitor.socket, &format!("{line}\n"));
-    let list = wait_api(&monitor, "the odd bot online", "/api/v1/bots", |list| status_of(list, odd).is_some());
+    let list = monitor.wait_api("the odd bot online", "/api/v1/bots", |list| status_of(list, odd).is_some());
     assert_eq!(list["bots"][0]["channel"], odd, "JSON keeps the string exactly, escaped");
     let encoded: String = odd.bytes().map(|b| format!("%{b:02X}")).collect();
     let detail = monitor.get_json(&format!("/api/v1/bots/{encoded}"));

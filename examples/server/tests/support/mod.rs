@@ -152,6 +152,17 @@ impl Monitor {
         serde_json::from_str(&body).unwrap_or_else(|err| panic!("GET {path}: not JSON ({err}): {body}"))
     }
 
+    /// GETs `path` until `done` holds for its JSON (the API serves a fleet
+    /// snapshot republished every 200 ms, so it trails the database).
+    pub fn wait_api(&self, what: &str, path: &str, done: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+        let mut last = serde_json::Value::Null;
+        wait_for(what, Duration::from_secs(15), || {
+            last = self.get_json(path);
+            done(&last)
+        });
+        last
+    }
+
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
