@@ -16,7 +16,8 @@ const $ = (id) => document.getElementById(id);
 // State the page shows, and a hook for tests and scripts (window.kissmon).
 const state = {
   bots: new Map(), // channel -> bot (as /api/v1/bots has it, plus seenAt in ms)
-  rows: new Map(), // channel -> <tr>
+  rows: new Map(), // channel -> Row
+  order: [], // the Rows in table order
   sort: { key: 'channel', dir: 1 },
   lastEventId: null,
   statusEvents: [], // every status event received, in order (bounded)
@@ -132,46 +133,60 @@ function flagsOf(bot) {
   return flags;
 }
 
-const ROW_TEMPLATE = document.createElement('template');
-const CELL_ATTRS = { 1: { class: 'status' }, 3: { class: 'num' }, 4: { class: 'num' }, 7: { 'data-v': '' } };
+// One <tr> per bot, cloned from this row: cells channel, status, last
+// heartbeat, lag, rss, lang, features, flags, why. Each cell but the flags
+// holds one text node, updated in place; the colour dot of the status comes
+// from CSS (the row's data-status).
+const ROW = document.createElement('tr');
 for (let i = 0; i < 9; i += 1) {
-  const td = el('td', null, CELL_ATTRS[i]);
+  const td = document.createElement('td');
+  if (i === 1) td.className = 'status';
+  if (i === 3 || i === 4) td.className = 'num';
   if (i !== 7) td.append(document.createTextNode(''));
-  ROW_TEMPLATE.content.append(td);
+  ROW.append(td);
 }
+const AGO = 2;
+const FLAGS = 7;
+const WHY = 8;
 
-// Cells: channel, status, last heartbeat, lag, rss, lang, features, flags, why.
-function fillRow(tr, bot) {
-  let cells = tr.children;
-  if (cells.length === 0) {
-    tr.setAttribute('data-channel', bot.channel);
-    tr.append(ROW_TEMPLATE.content.cloneNode(true));
-    cells = tr.children;
-    cells[0].setAttribute('title', bot.channel);
+// A bot's row, with what it shows, so that an update touches only what changed.
+class Row {
+  constructor(channel) {
+    this.channel = channel;
+    this.tr = ROW.cloneNode(true);
+    this.tr.setAttribute('data-channel', channel);
+    this.tr.firstChild.title = channel;
+    this.cells = [];
+    for (let td = this.tr.firstChild; td; td = td.nextSibling) this.cells.push(td);
+    this.shown = new Array(9).fill('');
+    this.status = null;
   }
-  if (tr.getAttribute('data-status') !== bot.status) tr.setAttribute('data-status', bot.status);
-  // Each cell but the flags holds one text node, updated in place. The colour
-  // dot of the status comes from CSS (the row's data-status).
-  const put = (i, text) => {
-    const node = cells[i].firstChild;
-    if (node.data !== text) node.data = text;
-  };
-  put(0, bot.channel);
-  put(1, bot.status);
-  put(2, ago(Date.now() - bot.seenAt));
-  put(3, ms(bot.lag_ms));
-  put(4, bot.rss_mb === null || bot.rss_mb === undefined ? '–' : `${num(bot.rss_mb, 1)} MiB`);
-  put(5, bot.lang || '–');
-  put(6, features(bot));
-  const flags = flagsOf(bot);
-  if (cells[7].dataset.v !== flags.join()) {
-    cells[7].replaceChildren(...flags.map((f) => el('span', f, { class: 'flag' })));
-    cells[7].dataset.v = flags.join();
+
+  put(i, text) {
+    if (this.shown[i] === text) return;
+    this.shown[i] = text;
+    if (i === FLAGS) {
+      this.cells[i].replaceChildren(...(text ? text.split('\n') : []).map((f) => el('span', f, { class: 'flag' })));
+      return;
+    }
+    this.cells[i].firstChild.data = text;
+    if (i === WHY) this.cells[i].title = text;
   }
-  const why = bot.status_reason || '';
-  if (cells[8].firstChild.data !== why) {
-    cells[8].firstChild.data = why;
-    cells[8].setAttribute('title', why);
+
+  fill(bot, now) {
+    if (this.status !== bot.status) {
+      this.status = bot.status;
+      this.tr.setAttribute('data-status', bot.status);
+    }
+    this.put(0, bot.channel);
+    this.put(1, bot.status);
+    this.put(AGO, ago(now - bot.seenAt));
+    this.put(3, ms(bot.lag_ms));
+    this.put(4, bot.rss_mb === null || bot.rss_mb === undefined ? '–' : `${num(bot.rss_mb, 1)} MiB`);
+    this.put(5, bot.lang || '–');
+    this.put(6, features(bot));
+    this.put(FLAGS, flagsOf(bot).join('\n'));
+    this.put(WHY, bot.status_reason || '');
   }
 }
 
@@ -207,27 +222,28 @@ function visibleBots() {
 
 function renderFleet() {
   const started = performance.now();
+  const now = Date.now();
   const list = visibleBots();
-  const body = $('bot-rows');
   const keep = new Set();
   const ordered = [];
   for (const bot of list) {
-    let tr = state.rows.get(bot.channel);
-    if (!tr) {
-      tr = document.createElement('tr');
-      state.rows.set(bot.channel, tr);
+    let row = state.rows.get(bot.channel);
+    if (!row) {
+      row = new Row(bot.channel);
+      state.rows.set(bot.channel, row);
     }
-    fillRow(tr, bot);
+    row.fill(bot, now);
     keep.add(bot.channel);
-    ordered.push(tr);
+    ordered.push(row);
   }
-  for (const [channel, tr] of state.rows) {
-    if (!keep.has(channel)) {
-      tr.remove();
-      if (!state.bots.has(channel)) state.rows.delete(channel);
-    }
+  for (const [channel, row] of state.rows) {
+    if (!keep.has(channel) && !state.bots.has(channel)) state.rows.delete(channel);
   }
-  body.replaceChildren(...ordered);
+  // Rows move only when the order changed, so that a status event does not
+  // re-insert (and re-lay out) every row.
+  const same = ordered.length === state.order.length && ordered.every((row, i) => row === state.order[i]);
+  if (!same) $('bot-rows').replaceChildren(...ordered.map((row) => row.tr));
+  state.order = ordered;
   $('shown').textContent = `${list.length} of ${state.bots.size} bots`;
   renderCounts();
   renderAlerts();
@@ -260,21 +276,38 @@ function renderAlerts() {
   $('alerts-none').hidden = items.length > 0;
 }
 
+// "3 s ago" ticks in the rows on screen (rows have one height, so they are
+// found from the scroll position); a row scrolled into view is brought up to
+// date then.
 function tick() {
+  const rows = state.order;
+  if (rows.length === 0 || state.view !== 'fleet') return;
+  const box = $('bot-rows').getBoundingClientRect();
+  const height = box.height / rows.length;
+  if (!(height > 0)) return;
+  const first = Math.max(0, Math.floor(-box.top / height) - 10);
+  const last = Math.min(rows.length, Math.ceil((window.innerHeight - box.top) / height) + 10);
   const now = Date.now();
-  for (const [channel, tr] of state.rows) {
-    const bot = state.bots.get(channel);
-    if (bot && tr.isConnected) tr.children[2].firstChild.data = ago(now - bot.seenAt);
+  for (let i = first; i < last; i += 1) {
+    const bot = state.bots.get(rows[i].channel);
+    if (bot) rows[i].put(AGO, ago(now - bot.seenAt));
   }
 }
 
+let tickQueued = false;
+function tickSoon() {
+  if (tickQueued) return;
+  tickQueued = true;
+  requestAnimationFrame(() => { tickQueued = false; tick(); });
+}
+
 function flash(channel) {
-  const tr = state.rows.get(channel);
-  if (!tr) return;
-  tr.classList.remove('changed');
+  const row = state.rows.get(channel);
+  if (!row) return;
+  row.tr.classList.remove('changed');
   // Restart the animation.
-  void tr.offsetWidth;
-  tr.classList.add('changed');
+  void row.tr.offsetWidth;
+  row.tr.classList.add('changed');
 }
 
 let loading = null;
@@ -688,6 +721,7 @@ function wire() {
   });
   $('detail-close').addEventListener('click', () => { $('detail').hidden = true; });
   setInterval(tick, 1000);
+  document.addEventListener('scroll', tickSoon, { passive: true, capture: true });
   // Heartbeats are not events: last heartbeat, lag and rss come from a refresh
   // that is rarer for big fleets.
   const refresh = () => {
