@@ -236,7 +236,7 @@ function renderFleet() {
     keep.add(bot.channel);
     ordered.push(row);
   }
-  for (const [channel, row] of state.rows) {
+  for (const channel of state.rows.keys()) {
     if (!keep.has(channel) && !state.bots.has(channel)) state.rows.delete(channel);
   }
   // Rows move only when the order changed, so that a status event does not

@@ -25,6 +25,7 @@ for file in uPlot.esm.js uPlot.min.css; do
   cmp "node_modules/uplot/dist/$file" "$root/examples/server/dashboard/vendor/$file"
 done
 cmp node_modules/uplot/LICENSE "$root/examples/server/dashboard/vendor/uPlot.LICENSE"
+npm run -s lint
 
 (cd "$root" && cargo build --locked -q -p kissmon-server)
 node dashboard.test.mjs
