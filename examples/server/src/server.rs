@@ -119,6 +119,7 @@ impl Server {
                 let pump =
                     crate::http::events::pump(hub, Arc::clone(&counters), totals, fleet_rx.clone(), stop_rx.clone());
                 tokio::spawn(pump);
+                tokio::spawn(crate::http::api::warm(fleet_rx.clone(), stop_rx.clone()));
                 store.push_meta("http_addr", http_addr.to_string());
                 let limits = crate::http::listener_limits(&config);
                 tracing::info!("HTTP API on http://{http_addr}/api/v1/ (metrics at /metrics)");

@@ -5,7 +5,7 @@
 use super::error::{ApiError, ErrorBody};
 use super::params::{self, Params};
 use super::HttpState;
-use crate::registry::{BotView, Status};
+use crate::registry::{BotView, Fleet, Status};
 use crate::store::read::{self, Dimension, UsageGroup, UsageQuery};
 use crate::time::iso;
 use axum::extract::rejection::PathRejection;
@@ -18,6 +18,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
+use tokio::sync::watch;
 use utoipa::{IntoParams, ToSchema};
 
 pub fn router() -> Router<Arc<HttpState>> {
@@ -94,6 +95,29 @@ impl Bot {
 /// A bot's JSON, made once per view of it.
 fn bot_json(view: &BotView) -> &str {
     view.json.get_or_init(|| serde_json::to_string(&Bot::of(view)).expect("a bot serializes").into_boxed_str())
+}
+
+/// Writes the JSON of every bot in each new snapshot as it is published, on
+/// a blocking thread, so that `GET /api/v1/bots` only concatenates: a cold
+/// list of 10,000 bots took 100 to 400 ms to answer, a warm one 7 to 40 ms.
+/// Only views that changed have no JSON yet, and snapshots that arrive while
+/// one is warmed are skipped to the latest.
+pub async fn warm(mut fleet: watch::Receiver<Arc<Fleet>>, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            changed = fleet.changed() => if changed.is_err() { return },
+            _ = stop.changed() => return,
+        }
+        let snapshot = Arc::clone(&fleet.borrow_and_update());
+        let warmed = tokio::task::spawn_blocking(move || {
+            for bot in &snapshot.bots {
+                bot_json(bot);
+            }
+        });
+        if warmed.await.is_err() {
+            return;
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
