@@ -84,7 +84,9 @@ function headers(extra = {}) {
 
 async function api(path) {
   for (;;) {
-    const response = await fetch(path, { headers: headers(), cache: 'no-store' });
+    // The API answers with Cache-Control: no-store; a plain fetch can take
+    // the response the page preloaded.
+    const response = await fetch(path, { headers: headers() });
     if (response.status === 401) {
       await unauthorized();
       continue;
@@ -332,6 +334,7 @@ async function loadBots() {
       next.set(bot.channel, bot);
     }
     state.bots = next;
+    if (state.firstLoadAt === undefined) state.firstLoadAt = performance.now();
     renderFleet();
   })().finally(() => { loading = null; });
   return loading;
@@ -722,15 +725,15 @@ function wire() {
   $('detail-close').addEventListener('click', () => { $('detail').hidden = true; });
   setInterval(tick, 1000);
   document.addEventListener('scroll', tickSoon, { passive: true, capture: true });
-  // Heartbeats are not events: last heartbeat, lag and rss come from a refresh
-  // that is rarer for big fleets.
-  const refresh = () => {
-    const every = Math.max(2000, state.bots.size * 2);
-    setTimeout(() => loadBots().catch(showError).finally(refresh), every);
-  };
-  refresh();
+}
+
+// Heartbeats are not events: last heartbeat, lag and rss come from a refresh
+// that is rarer for big fleets, and starts after the first load.
+function refresh() {
+  const every = Math.max(2000, state.bots.size * 2);
+  setTimeout(() => loadBots().catch(showError).finally(refresh), every);
 }
 
 wire();
-loadBots().catch(showError);
+loadBots().catch(showError).finally(refresh);
 stream();

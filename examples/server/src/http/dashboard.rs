@@ -8,6 +8,7 @@
 //! connections from this origin only, and no inline script or style.
 
 use super::HttpState;
+use axum::body::Bytes;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -33,13 +34,24 @@ pub fn is_public(path: &str) -> bool {
     FILES.iter().any(|(p, _, _)| *p == path)
 }
 
-pub fn router() -> Router<Arc<HttpState>> {
+/// The page preloads the bot list so that its request starts while the
+/// script loads. A monitor with a token leaves that out: the preload cannot
+/// carry the token, so it would only be refused.
+const PRELOAD: &str = "  <link rel=\"preload\" href=\"/api/v1/bots\" as=\"fetch\" crossorigin=\"anonymous\">\n";
+
+pub fn router(token: bool) -> Router<Arc<HttpState>> {
     FILES.iter().fold(Router::new(), |router, &(path, content_type, body)| {
+        let body = if path == "/" && token {
+            assert!(body.contains(PRELOAD), "index.html preloads the bot list");
+            Bytes::from(body.replacen(PRELOAD, "", 1))
+        } else {
+            Bytes::from_static(body.as_bytes())
+        };
         router.route(path, get(move || async move { file(content_type, body) }))
     })
 }
 
-fn file(content_type: &'static str, body: &'static str) -> Response {
+fn file(content_type: &'static str, body: Bytes) -> Response {
     let mut response = ([(header::CONTENT_TYPE, content_type)], body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));

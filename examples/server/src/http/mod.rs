@@ -92,7 +92,7 @@ pub fn router(state: Arc<HttpState>) -> Router {
     Router::new()
         .merge(api::router())
         .merge(events::router())
-        .merge(dashboard::router())
+        .merge(dashboard::router(state.config.http_token.is_some()))
         .merge(latency::router())
         .route("/metrics", get(metrics_endpoint))
         .route("/api/v1/openapi.json", get(openapi_endpoint))

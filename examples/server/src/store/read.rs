@@ -24,7 +24,10 @@ impl Reads {
         Reads { path: path.into(), idle: Mutex::new(Vec::new()) }
     }
 
-    /// Runs `read` on an idle connection, or a new one. Blocking: call it off the async threads.
+    /// Runs `read` on an idle connection, or a new one, inside one read
+    /// transaction, so that its queries see one snapshot of the database
+    /// (a usage report's totals and series agree while bots keep writing).
+    /// Blocking: call it off the async threads.
     pub fn with<R>(&self, read: impl FnOnce(&Connection) -> rusqlite::Result<R>) -> Result<R> {
         let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let conn = match idle {
@@ -37,7 +40,14 @@ impl Reads {
                 conn
             }
         };
-        let result = read(&conn).context(|| "database read failed".into());
+        let result = conn
+            .unchecked_transaction()
+            .and_then(|snapshot| {
+                let result = read(&snapshot)?;
+                snapshot.finish()?;
+                Ok(result)
+            })
+            .context(|| "database read failed".into());
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         if idle.len() < MAX_IDLE {
             idle.push(conn);

@@ -16,6 +16,7 @@ async function tokenFlow(chromiumBrowser) {
     const seen = watch(page);
     await page.goto(`${url}/`);
     await page.waitForSelector('#token-box:not([hidden])');
+    check(await page.evaluate(() => document.querySelector('link[rel=preload]') === null), 'no tokenless preload with a token');
     await page.fill('#token-input', 'wrong');
     await page.click('#token-save');
     await page.waitForFunction(() => document.getElementById('token-error').textContent.includes('refused'));
@@ -78,6 +79,10 @@ try {
   const page = await chromium.newPage({ viewport: { width: 1440, height: 1000 } });
   const seen = watch(page);
   await page.goto(`${url}/`);
+  await page.waitForFunction(() => window.kissmon && window.kissmon.state.firstLoadAt !== undefined);
+  const firstLists = await page.evaluate(() => performance.getEntriesByType('resource')
+    .filter((e) => new URL(e.name).pathname === '/api/v1/bots' && e.startTime <= window.kissmon.state.firstLoadAt).length);
+  check(firstLists === 1, `the first bot list was fetched once (the script took the preload), not ${firstLists} times`);
 
   step('every bot has its row with the right data-status');
   await until('every bot online in the API', async () => {
