@@ -26,8 +26,11 @@ impl Settings {
             })?;
         let mut entries: Vec<_> = table.into_iter().collect();
         entries.sort_by_key(|(key, _)| key.span().start);
-        let mut settings = Settings::default();
+        let mut settings = Settings { alerts: crate::alerts::config::parse(text, name)?, ..Settings::default() };
         for (key, value) in entries {
+            if key.get_ref() == "alerts" {
+                continue;
+            }
             let written = text.get(value.span()).filter(|written| !written.contains('\n'));
             let given = Given {
                 value: value.get_ref(),
@@ -165,6 +168,7 @@ mod tests {
         let mut expected = Settings::of(&Config::new(kissmon::DEFAULT_SOCKET_PATH, crate::DEFAULT_DB_PATH));
         expected.socket = None;
         expected.http_token = None;
+        expected.alerts = None;
         assert_eq!(settings, expected);
     }
 
