@@ -307,15 +307,18 @@ fn silence(action: SilenceAction) -> kissmon_server::Result<()> {
     use kissmon_server::alerts::db;
     use kissmon_server::Error;
     let (target, remote) = match &action {
-        SilenceAction::Add { target, .. } | SilenceAction::List { target, .. } | SilenceAction::Expire { target, .. } => {
-            (target.clone(), target.remote.remote().transpose()?)
-        }
+        SilenceAction::Add { target, .. }
+        | SilenceAction::List { target, .. }
+        | SilenceAction::Expire { target, .. } => (target.clone(), target.remote.remote().transpose()?),
     };
     let show = |silence: &serde_json::Value| {
         format!(
             "{}\t{}\t{}\t{}\t{}\t{}",
-            silence["id"], silence["rule"].as_str().unwrap_or(""), silence["channel"].as_str().unwrap_or(""),
-            silence["ends_at"].as_str().unwrap_or(""), silence["created_by"].as_str().unwrap_or(""),
+            silence["id"],
+            silence["rule"].as_str().unwrap_or(""),
+            silence["channel"].as_str().unwrap_or(""),
+            silence["ends_at"].as_str().unwrap_or(""),
+            silence["created_by"].as_str().unwrap_or(""),
             silence["comment"].as_str().unwrap_or("")
         )
     };
@@ -332,9 +335,14 @@ fn silence(action: SilenceAction) -> kissmon_server::Result<()> {
                 None => {
                     let request = serde_json::from_value(request).expect("the request is well-formed");
                     let new = kissmon_server::http::alerts::new_silence(request, std::time::SystemTime::now())
-                        .map_err(|err| Error::new(err.message.replace("duration:", "--for:").replace("ends_at:", "--until:")))?;
+                        .map_err(|err| {
+                            Error::new(err.message.replace("duration:", "--for:").replace("ends_at:", "--until:"))
+                        })?;
                     let conn = db::open_for_silences(&target.db)?;
-                    to_json(&db::add_silence(&conn, &new).map_err(|err| Error::new(format!("cannot add the silence: {err}")))?)
+                    to_json(
+                        &db::add_silence(&conn, &new)
+                            .map_err(|err| Error::new(format!("cannot add the silence: {err}")))?,
+                    )
                 }
             };
             println!("silence {} added: until {}", silence["id"], silence["ends_at"].as_str().unwrap_or(""));

@@ -75,7 +75,8 @@ impl Remote {
                 request.call()
             }
         };
-        let mut response = result.map_err(|err| Error::new(format!("cannot reach the monitor at {}: {err}", self.base)))?;
+        let mut response =
+            result.map_err(|err| Error::new(format!("cannot reach the monitor at {}: {err}", self.base)))?;
         let status = response.status().as_u16();
         let body: Value = response
             .body_mut()

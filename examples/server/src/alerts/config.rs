@@ -171,7 +171,11 @@ pub fn parse(text: &str, name: &str) -> Result<Option<AlertsConfig>> {
         let notifier = read_notifier(&at, notifier)?;
         if config.notifiers.iter().any(|known| known.name == notifier.name) {
             let raw_name = raw.notifier.iter().rev().find(|n| n.name.get_ref() == &notifier.name).expect("read");
-            return at.error(raw_name.name.span(), "alerts.notifier: name", format!("{:?} is given twice", notifier.name));
+            return at.error(
+                raw_name.name.span(),
+                "alerts.notifier: name",
+                format!("{:?} is given twice", notifier.name),
+            );
         }
         config.notifiers.push(notifier);
     }
@@ -188,7 +192,9 @@ fn read_rule(at: &At<'_>, raw: &RawRule, repeat: Duration) -> Result<Rule> {
     let allowed: &[&str] = match raw.kind.get_ref().as_str() {
         "liveness" => &["status", "channel", "severity", "for"],
         "fleet" => &["channel", "min_online", "severity", "for"],
-        "budget" => &["measure", "channel", "model", "feature", "per_channel", "window", "limit", "warning", "critical"],
+        "budget" => {
+            &["measure", "channel", "model", "feature", "per_channel", "window", "limit", "warning", "critical"]
+        }
         "llm_errors" | "llm_latency" => &["channel", "model", "window", "min_calls", "warning", "critical", "for"],
         "resource" => &["metric", "channel", "warning", "critical", "for"],
         other => {
@@ -219,7 +225,11 @@ fn read_rule(at: &At<'_>, raw: &RawRule, repeat: Duration) -> Result<Rule> {
     for (field, span) in given {
         if let Some(span) = span {
             if !allowed.contains(&field) {
-                return at.error(span, &format!("{key}: {field}"), format!("not a key of a {} rule", raw.kind.get_ref()));
+                return at.error(
+                    span,
+                    &format!("{key}: {field}"),
+                    format!("not a key of a {} rule", raw.kind.get_ref()),
+                );
             }
         }
     }
@@ -228,7 +238,11 @@ fn read_rule(at: &At<'_>, raw: &RawRule, repeat: Duration) -> Result<Rule> {
         Some(value) => match Severity::parse(value.get_ref()) {
             Some(severity) => severity,
             None => {
-                return at.error(value.span(), &format!("{key}: severity"), format!("expected warning or critical, got {:?}", value.get_ref()))
+                return at.error(
+                    value.span(),
+                    &format!("{key}: severity"),
+                    format!("expected warning or critical, got {:?}", value.get_ref()),
+                )
             }
         },
     };
@@ -243,7 +257,14 @@ fn read_rule(at: &At<'_>, raw: &RawRule, repeat: Duration) -> Result<Rule> {
     let channel = at.glob(raw.channel.as_ref(), &format!("{key}: channel"))?;
     let model = at.glob(raw.model.as_ref(), &format!("{key}: model"))?;
     let feature = at.glob(raw.feature.as_ref(), &format!("{key}: feature"))?;
-    let required = |field: &str| Error::new(format!("{}:{}: {key}: {field}: required for a {} rule", at.name, at.line(raw.name.span().start), raw.kind.get_ref()));
+    let required = |field: &str| {
+        Error::new(format!(
+            "{}:{}: {key}: {field}: required for a {} rule",
+            at.name,
+            at.line(raw.name.span().start),
+            raw.kind.get_ref()
+        ))
+    };
     let rolling = |field: Option<&Spanned<String>>| -> Result<Duration> {
         match field {
             Some(value) => at.duration(value, &format!("{key}: window")),
@@ -251,7 +272,9 @@ fn read_rule(at: &At<'_>, raw: &RawRule, repeat: Duration) -> Result<Rule> {
         }
     };
     let min_calls = match &raw.min_calls {
-        Some(n) if *n.get_ref() < 1 => return at.error(n.span(), &format!("{key}: min_calls"), format!("expected 1 or more, got {}", n.get_ref())),
+        Some(n) if *n.get_ref() < 1 => {
+            return at.error(n.span(), &format!("{key}: min_calls"), format!("expected 1 or more, got {}", n.get_ref()))
+        }
         Some(n) => *n.get_ref() as u64,
         None => 1,
     };
@@ -259,7 +282,13 @@ fn read_rule(at: &At<'_>, raw: &RawRule, repeat: Duration) -> Result<Rule> {
         "liveness" => {
             let status = raw.status.as_ref().ok_or_else(|| required("status"))?;
             let status = Liveness::parse(status.get_ref()).map_or_else(
-                || at.error(status.span(), &format!("{key}: status"), format!("expected stale, dead, unknown, offline or missing, got {:?}", status.get_ref())),
+                || {
+                    at.error(
+                        status.span(),
+                        &format!("{key}: status"),
+                        format!("expected stale, dead, unknown, offline or missing, got {:?}", status.get_ref()),
+                    )
+                },
                 Ok,
             )?;
             Kind::Liveness { status, channel, severity }
@@ -267,7 +296,11 @@ fn read_rule(at: &At<'_>, raw: &RawRule, repeat: Duration) -> Result<Rule> {
         "fleet" => {
             let min = raw.min_online.as_ref().ok_or_else(|| required("min_online"))?;
             if *min.get_ref() < 1 {
-                return at.error(min.span(), &format!("{key}: min_online"), format!("expected 1 or more, got {}", min.get_ref()));
+                return at.error(
+                    min.span(),
+                    &format!("{key}: min_online"),
+                    format!("expected 1 or more, got {}", min.get_ref()),
+                );
             }
             Kind::Fleet { channel, min_online: *min.get_ref() as usize, severity }
         }
@@ -275,12 +308,23 @@ fn read_rule(at: &At<'_>, raw: &RawRule, repeat: Duration) -> Result<Rule> {
             let measure = match raw.measure.as_ref().map(|m| (m, m.get_ref().as_str())) {
                 None | Some((_, "tokens")) => Measure::Tokens,
                 Some((_, "cost_usd")) => Measure::CostUsd,
-                Some((m, other)) => return at.error(m.span(), &format!("{key}: measure"), format!("expected tokens or cost_usd, got {other:?}")),
+                Some((m, other)) => {
+                    return at.error(
+                        m.span(),
+                        &format!("{key}: measure"),
+                        format!("expected tokens or cost_usd, got {other:?}"),
+                    )
+                }
             };
             let window = match raw.window.as_ref() {
                 Some(value) if value.get_ref() == "day" => Window::DayUtc,
                 Some(value) => Window::Rolling(at.duration(value, &format!("{key}: window")).map_err(|_| {
-                    Error::new(format!("{}:{}: {key}: window: expected {DURATION}, or \"day\" (since 00:00 UTC), got {:?}", at.name, at.line(value.span().start), value.get_ref()))
+                    Error::new(format!(
+                        "{}:{}: {key}: window: expected {DURATION}, or \"day\" (since 00:00 UTC), got {:?}",
+                        at.name,
+                        at.line(value.span().start),
+                        value.get_ref()
+                    ))
                 })?),
                 None => return Err(required("window")),
             };
@@ -289,7 +333,16 @@ fn read_rule(at: &At<'_>, raw: &RawRule, repeat: Duration) -> Result<Rule> {
             if raw.warning.is_some() || raw.critical.is_some() {
                 levels = at.levels(raw, &key, "percent of limit")?;
             }
-            Kind::Budget { measure, channel, model, feature, per_channel: raw.per_channel.unwrap_or(false), window, limit, levels }
+            Kind::Budget {
+                measure,
+                channel,
+                model,
+                feature,
+                per_channel: raw.per_channel.unwrap_or(false),
+                window,
+                limit,
+                levels,
+            }
         }
         "llm_errors" => Kind::LlmErrors {
             channel,
@@ -309,7 +362,13 @@ fn read_rule(at: &At<'_>, raw: &RawRule, repeat: Duration) -> Result<Rule> {
             let metric = match raw.metric.as_ref().map(|m| (m, m.get_ref().as_str())) {
                 Some((_, "rss_mb")) => Resource::RssMb,
                 Some((_, "lag_ms")) => Resource::LagMs,
-                Some((m, other)) => return at.error(m.span(), &format!("{key}: metric"), format!("expected rss_mb or lag_ms, got {other:?}")),
+                Some((m, other)) => {
+                    return at.error(
+                        m.span(),
+                        &format!("{key}: metric"),
+                        format!("expected rss_mb or lag_ms, got {other:?}"),
+                    )
+                }
                 None => return Err(required("metric")),
             };
             Kind::Resource { metric, channel, levels: at.levels(raw, &key, "MiB for rss_mb, ms for lag_ms")? }
@@ -328,11 +387,14 @@ fn read_notifier(at: &At<'_>, raw: &RawNotifier) -> Result<NotifierConfig> {
     let kind = raw.kind.get_ref().as_str();
     let url = || -> Result<String> {
         let Some(url) = &raw.url else {
-            return Err(Error::new(format!("{}:{}: {key}: url: required for a {kind} notifier", at.name, at.line(raw.name.span().start))));
+            return Err(Error::new(format!(
+                "{}:{}: {key}: url: required for a {kind} notifier",
+                at.name,
+                at.line(raw.name.span().start)
+            )));
         };
-        super::notify::check_url(url.get_ref()).map_err(|why| {
-            Error::new(format!("{}:{}: {key}: url: {why}", at.name, at.line(url.span().start)))
-        })
+        super::notify::check_url(url.get_ref())
+            .map_err(|why| Error::new(format!("{}:{}: {key}: url: {why}", at.name, at.line(url.span().start))))
     };
     if raw.hmac_secret.is_some() && kind != "webhook" {
         let span = raw.hmac_secret.as_ref().expect("given").span();
@@ -342,23 +404,45 @@ fn read_notifier(at: &At<'_>, raw: &RawNotifier) -> Result<NotifierConfig> {
         return at.error(url.span(), &format!("{key}: url"), "a command notifier takes `command`, not `url`");
     }
     if let (Some(command), false) = (&raw.command, kind == "command") {
-        return at.error(command.span(), &format!("{key}: command"), format!("only a command notifier runs a command; a {kind} notifier takes `url`"));
+        return at.error(
+            command.span(),
+            &format!("{key}: command"),
+            format!("only a command notifier runs a command; a {kind} notifier takes `url`"),
+        );
     }
     let target = match kind {
-        "webhook" => Target::Webhook { url: url()?, hmac_secret: raw.hmac_secret.as_ref().map(|s| s.get_ref().clone()) },
+        "webhook" => {
+            Target::Webhook { url: url()?, hmac_secret: raw.hmac_secret.as_ref().map(|s| s.get_ref().clone()) }
+        }
         "slack" => Target::Slack { url: url()? },
         "discord" => Target::Discord { url: url()? },
         "alertmanager" => Target::Alertmanager { url: url()? },
         "command" => {
             let command = match &raw.command {
                 Some(command) if command.get_ref().first().is_some_and(|p| !p.is_empty()) => command.get_ref().clone(),
-                Some(command) => return at.error(command.span(), &format!("{key}: command"), "expected a program and its arguments, like [\"/usr/local/bin/page\", \"--team\", \"ops\"]"),
-                None => return Err(Error::new(format!("{}:{}: {key}: command: required for a command notifier", at.name, at.line(raw.name.span().start)))),
+                Some(command) => {
+                    return at.error(
+                        command.span(),
+                        &format!("{key}: command"),
+                        "expected a program and its arguments, like [\"/usr/local/bin/page\", \"--team\", \"ops\"]",
+                    )
+                }
+                None => {
+                    return Err(Error::new(format!(
+                        "{}:{}: {key}: command: required for a command notifier",
+                        at.name,
+                        at.line(raw.name.span().start)
+                    )))
+                }
             };
             Target::Command { argv: command }
         }
         other => {
-            return at.error(raw.kind.span(), &format!("{key}: kind"), format!("expected webhook, slack, discord, alertmanager or command, got {other:?}"))
+            return at.error(
+                raw.kind.span(),
+                &format!("{key}: kind"),
+                format!("expected webhook, slack, discord, alertmanager or command, got {other:?}"),
+            )
         }
     };
     let timeout = match &raw.timeout {
@@ -370,7 +454,15 @@ fn read_notifier(at: &At<'_>, raw: &RawNotifier) -> Result<NotifierConfig> {
         Some(globs) => globs
             .get_ref()
             .iter()
-            .map(|glob| Glob::new(glob).map_err(|_| Error::new(format!("{}:{}: {key}: rules: expected {GLOB}, got {glob:?}", at.name, at.line(globs.span().start)))))
+            .map(|glob| {
+                Glob::new(glob).map_err(|_| {
+                    Error::new(format!(
+                        "{}:{}: {key}: rules: expected {GLOB}, got {glob:?}",
+                        at.name,
+                        at.line(globs.span().start)
+                    ))
+                })
+            })
             .collect::<Result<_>>()?,
     };
     Ok(NotifierConfig { name, target, timeout, rules })

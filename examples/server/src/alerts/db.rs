@@ -5,8 +5,8 @@
 //! drops the row and counts it. Silences are written where they are made
 //! (the CLI, the HTTP API) and read back by the engine every evaluation.
 
-use super::payload::Notice;
 use super::notify::Job;
+use super::payload::Notice;
 use crate::counters::{Counter, Counters};
 use crate::error::{Context, Result};
 use crate::time::iso;
@@ -158,7 +158,15 @@ fn write_loop(mut conn: Connection, rows: Receiver<Write>, counters: &Counters) 
                         tx.execute(
                             "INSERT INTO alert_notifications (ts, alert_key, notifier, status, attempt, outcome, error)
                              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                            params![row.ts, row.alert_key, row.notifier, row.status, row.attempt, row.outcome, row.error],
+                            params![
+                                row.ts,
+                                row.alert_key,
+                                row.notifier,
+                                row.status,
+                                row.attempt,
+                                row.outcome,
+                                row.error
+                            ],
                         )?;
                     }
                 }
@@ -317,8 +325,7 @@ pub fn add_silence(conn: &Connection, new: &NewSilence) -> rusqlite::Result<Sile
 pub fn expire_silence(conn: &Connection, id: i64) -> rusqlite::Result<Option<Silence>> {
     let now = iso(SystemTime::now());
     conn.execute("UPDATE alert_silences SET ends_at = ?2 WHERE id = ?1 AND ends_at > ?2", params![id, now])?;
-    conn.query_row(&format!("SELECT {SILENCE_COLUMNS} FROM alert_silences WHERE id = ?1"), [id], silence_row)
-        .optional()
+    conn.query_row(&format!("SELECT {SILENCE_COLUMNS} FROM alert_silences WHERE id = ?1"), [id], silence_row).optional()
 }
 
 /// A read-write connection for silences made by the CLI or the HTTP API.

@@ -106,6 +106,8 @@ pub struct AlertJson {
 pub struct View {
     /// Pending and firing alerts, firing first, then by start.
     pub active: Vec<AlertJson>,
+    /// Silences the engine holds now (read from the database every `evaluate_every`).
+    pub silences_active: usize,
 }
 
 impl View {
@@ -281,7 +283,8 @@ impl Engine {
         let mut seen = HashSet::new();
         for finding in findings {
             let rule = &self.rules[finding.rule];
-            let mut labels: BTreeMap<String, String> = finding.labels.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+            let mut labels: BTreeMap<String, String> =
+                finding.labels.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
             labels.insert("alertname".into(), rule.name.clone());
             labels.insert("severity".into(), finding.severity.as_str().into());
             let fingerprint = fingerprint(&labels);
@@ -370,7 +373,7 @@ impl Engine {
         for fingerprint in gone {
             self.alerts.remove(&fingerprint);
         }
-        self.publish_view();
+        self.publish_view(&now_iso);
     }
 
     fn notify(&self, alert: &Alert, now: SystemTime) {
@@ -392,12 +395,19 @@ impl Engine {
         }
     }
 
-    fn publish_view(&self) {
+    fn publish_view(&self, now: &str) {
         let mut active: Vec<AlertJson> = self.alerts.values().map(json).collect();
-        active.sort_by(|a, b| (a.state != "firing", &a.starts_at, &a.fingerprint).cmp(&(b.state != "firing", &b.starts_at, &b.fingerprint)));
-        let view = View { active };
+        active.sort_by(|a, b| {
+            (a.state != "firing", &a.starts_at, &a.fingerprint).cmp(&(
+                b.state != "firing",
+                &b.starts_at,
+                &b.fingerprint,
+            ))
+        });
+        let silences_active = self.silences.iter().filter(|s| s.active_at(now)).count();
+        let view = View { active, silences_active };
         self.publish.send_if_modified(|old| {
-            if old.active == view.active {
+            if old.active == view.active && old.silences_active == view.silences_active {
                 false
             } else {
                 *old = Arc::new(view);
@@ -495,9 +505,11 @@ fn evaluate_fleet(index: usize, rule: &Rule, fleet: &Fleet, out: &mut Vec<Findin
             }
         }
         Kind::Resource { metric, channel, levels } => {
-            for bot in fleet.bots.iter().filter(|bot| {
-                matches!(bot.status, Status::Online | Status::Stale) && channel.matches(&bot.channel)
-            }) {
+            for bot in fleet
+                .bots
+                .iter()
+                .filter(|bot| matches!(bot.status, Status::Online | Status::Stale) && channel.matches(&bot.channel))
+            {
                 let value = match metric {
                     Resource::RssMb => bot.rss_mb,
                     Resource::LagMs => bot.lag_ms,
@@ -550,7 +562,13 @@ fn leveled(
     out: &mut Vec<Finding>,
 ) {
     for (severity, threshold) in levels.reached(value) {
-        out.push(Finding { rule: index, severity, labels: labels.clone(), summary: summary(severity, threshold), value });
+        out.push(Finding {
+            rule: index,
+            severity,
+            labels: labels.clone(),
+            summary: summary(severity, threshold),
+            value,
+        });
     }
 }
 

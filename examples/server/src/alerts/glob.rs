@@ -146,7 +146,9 @@ mod tests {
     #[test]
     fn sqlite_agrees() {
         let conn = rusqlite::Connection::open_in_memory().unwrap();
-        for (glob, name) in [("worker-*", "worker-1"), ("bot-[^0-9]", "bot-x"), ("a?c", "ac"), ("[]]x", "]x"), ("*a*b", "xab")] {
+        for (glob, name) in
+            [("worker-*", "worker-1"), ("bot-[^0-9]", "bot-x"), ("a?c", "ac"), ("[]]x", "]x"), ("*a*b", "xab")]
+        {
             let sqlite: bool = conn.query_row("SELECT ?2 GLOB ?1", [glob, name], |row| row.get(0)).unwrap();
             assert_eq!(m(glob, name), sqlite, "{glob} {name}");
         }

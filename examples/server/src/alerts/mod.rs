@@ -94,15 +94,8 @@ pub fn start(
         .collect::<std::io::Result<Vec<_>>>()
         .map_err(|err| crate::Error::new(format!("alerts: cannot start a notifier thread: {err}")))?;
     let (publish, view) = watch::channel(Arc::new(engine::View::default()));
-    let engine = engine::Engine::new(
-        config.rules.clone(),
-        notifiers,
-        Arc::clone(&stats),
-        db,
-        restored,
-        publish,
-        &external_url,
-    );
+    let engine =
+        engine::Engine::new(config.rules.clone(), notifiers, Arc::clone(&stats), db, restored, publish, &external_url);
     let reload = Arc::new(Notify::new());
     tokio::spawn(engine.run(fleet, reads, config.evaluate_every, config.usage_every, Arc::clone(&reload), stop));
     tracing::info!(

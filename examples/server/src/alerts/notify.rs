@@ -30,13 +30,24 @@ pub const SIGNATURE_HEADER: &str = "X-Kissmon-Signature";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     /// Alertmanager's webhook payload (version 4), optionally signed.
-    Webhook { url: String, hmac_secret: Option<String> },
-    Slack { url: String },
-    Discord { url: String },
+    Webhook {
+        url: String,
+        hmac_secret: Option<String>,
+    },
+    Slack {
+        url: String,
+    },
+    Discord {
+        url: String,
+    },
     /// A real Alertmanager: `POST {url}/api/v2/alerts`.
-    Alertmanager { url: String },
+    Alertmanager {
+        url: String,
+    },
     /// The webhook payload on stdin; exit 0 is delivered.
-    Command { argv: Vec<String> },
+    Command {
+        argv: Vec<String>,
+    },
 }
 
 impl Target {
@@ -81,7 +92,9 @@ pub fn check_url(url: &str) -> Result<String, String> {
     let rest = match url.split_once("://") {
         Some(("http" | "https", rest)) => rest,
         Some((scheme, _)) => {
-            return Err(format!("the scheme {scheme:?} cannot be reached; expected an http:// or https:// URL, got {url:?}"))
+            return Err(format!(
+                "the scheme {scheme:?} cannot be reached; expected an http:// or https:// URL, got {url:?}"
+            ))
         }
         None => return Err(format!("expected an http:// or https:// URL, got {url:?}")),
     };
@@ -212,7 +225,8 @@ impl Worker {
             Target::Discord { url } => (url.clone(), payload::discord(notice).to_string(), None),
             Target::Alertmanager { url } => {
                 let base = url.trim_end_matches('/');
-                let url = if base.ends_with("/api/v2/alerts") { base.to_owned() } else { format!("{base}/api/v2/alerts") };
+                let url =
+                    if base.ends_with("/api/v2/alerts") { base.to_owned() } else { format!("{base}/api/v2/alerts") };
                 (url, payload::alertmanager(notice, &job.until).to_string(), None)
             }
             Target::Command { argv } => {

@@ -128,11 +128,16 @@ pub fn new_silence(request: SilenceRequest, now: SystemTime) -> Result<NewSilenc
             Some(text) if text.is_empty() || text.len() > 200 => {
                 Err(ApiError::bad_parameter(name, format!("expected 1 to 200 bytes, got {}", text.len())))
             }
-            Some(text) => Glob::new(&text).map_err(|_| ApiError::bad_parameter(name, format!("expected {GLOB}, got {text:?}"))),
+            Some(text) => {
+                Glob::new(&text).map_err(|_| ApiError::bad_parameter(name, format!("expected {GLOB}, got {text:?}")))
+            }
         }
     };
     if request.rule.is_none() && request.channel.is_none() {
-        return Err(ApiError::bad_parameter("rule", "give rule, channel or both (a silence of everything is not made by accident)"));
+        return Err(ApiError::bad_parameter(
+            "rule",
+            "give rule, channel or both (a silence of everything is not made by accident)",
+        ));
     }
     let rule = glob("rule", request.rule)?;
     let channel = glob("channel", request.channel)?;
@@ -141,12 +146,19 @@ pub fn new_silence(request: SilenceRequest, now: SystemTime) -> Result<NewSilenc
         (Some(text), None) => match crate::config::value::duration(&text) {
             Ok(span) if span <= Duration::from_secs(10 * 365 * 86_400) => now + span,
             Ok(_) => return Err(ApiError::bad_parameter("duration", "at most 10 years")),
-            Err(expected) => return Err(ApiError::bad_parameter("duration", format!("expected {expected}, got {text:?}"))),
+            Err(expected) => {
+                return Err(ApiError::bad_parameter("duration", format!("expected {expected}, got {text:?}")))
+            }
         },
         (None, Some(text)) => match crate::time::parse_iso(&text).filter(|_| text.contains('T')) {
             Some(at) if at > now => at,
             Some(_) => return Err(ApiError::bad_parameter("ends_at", format!("{text} is not in the future"))),
-            None => return Err(ApiError::bad_parameter("ends_at", format!("expected RFC 3339 like 2026-12-01T10:00:00Z, got {text:?}"))),
+            None => {
+                return Err(ApiError::bad_parameter(
+                    "ends_at",
+                    format!("expected RFC 3339 like 2026-12-01T10:00:00Z, got {text:?}"),
+                ))
+            }
         },
         (None, None) => return Err(ApiError::bad_parameter("duration", "give duration (like 2h) or ends_at")),
     };
@@ -170,7 +182,11 @@ pub fn new_silence(request: SilenceRequest, now: SystemTime) -> Result<NewSilenc
 #[utoipa::path(post, path = "/api/v1/silences", tag = "alerts", request_body = SilenceRequest,
     responses((status = 201, description = "The silence, with its id", body = Silence), (status = 400, description = "A bad field, named in the message", body = ErrorBody), (status = 401, description = "The monitor has a token and the request lacks it or has another", body = ErrorBody),
         (status = 503, description = "The database cannot be written now", body = ErrorBody)))]
-async fn create_silence(State(state): State<Arc<HttpState>>, RawQuery(query): RawQuery, body: Bytes) -> Result<Response, ApiError> {
+async fn create_silence(
+    State(state): State<Arc<HttpState>>,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     Params::parse(query.as_deref())?.finish(&[])?;
     let request: SilenceRequest = serde_json::from_slice(&body)
         .map_err(|err| ApiError::bad_parameter("body", format!("expected a JSON silence ({err})")))?;

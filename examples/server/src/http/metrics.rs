@@ -133,6 +133,13 @@ fn alerts(state: &HttpState, encoder: &mut DescriptorEncoder) -> std::fmt::Resul
             let labels = [("alertname", alertname.as_str()), ("severity", severity.as_str())];
             family.encode_family(&Labels(&labels))?.encode_gauge(&(n as i64))?;
         }
+        gauge(
+            encoder,
+            "kissmon_alert_silences_active",
+            "Silences in force now, as the alert engine last read them",
+            None,
+            view.silences_active as f64,
+        )?;
     }
     let mut family = encoder.encode_descriptor(
         "kissmon_alert_notifications",
