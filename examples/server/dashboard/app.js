@@ -2,6 +2,8 @@
 // Every string that comes from a bot is put on the page with textContent or
 // setAttribute, never as HTML. No inline script or style (the monitor's CSP
 // forbids both).
+import { startAlertPanel } from './alerts.js';
+
 // uPlot is loaded when a chart is first drawn, so that the fleet table does not wait for it.
 let uPlotModule = null;
 const loadUPlot = () => {
@@ -698,5 +700,6 @@ function wire() {
 }
 
 wire();
+startAlertPanel(api, el);
 loadBots().catch(showError);
 stream();

@@ -396,9 +396,8 @@ fn read_notifier(at: &At<'_>, raw: &RawNotifier) -> Result<NotifierConfig> {
         super::notify::check_url(url.get_ref())
             .map_err(|why| Error::new(format!("{}:{}: {key}: url: {why}", at.name, at.line(url.span().start))))
     };
-    if raw.hmac_secret.is_some() && kind != "webhook" {
-        let span = raw.hmac_secret.as_ref().expect("given").span();
-        return at.error(span, &format!("{key}: hmac_secret"), "only a webhook notifier signs its body");
+    if let (Some(secret), false) = (&raw.hmac_secret, kind == "webhook") {
+        return at.error(secret.span(), &format!("{key}: hmac_secret"), "only a webhook notifier signs its body");
     }
     if let (Some(url), "command") = (&raw.url, kind) {
         return at.error(url.span(), &format!("{key}: url"), "a command notifier takes `command`, not `url`");
