@@ -33,7 +33,7 @@ step "conformance corpus in every language"
 bash conformance/run.sh
 
 # Last, so that a finding here never hides the other results.
-step "server HTTP: promtool, a real Prometheus, schemathesis (installs prometheus and schemathesis)"
+step "server HTTP: promtool, a real Prometheus, schemathesis, a real Alertmanager (installs prometheus, prometheus-alertmanager, schemathesis)"
 bash examples/server/test-http.sh
 
 step "dashboard in headless Chromium (examples/server/tests/browser; installs chromium and playwright-core)"

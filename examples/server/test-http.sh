@@ -2,8 +2,9 @@
 # The HTTP face as operators' tools see it (scripts/test.sh runs this):
 # promtool's linter on a real /metrics scrape, a real Prometheus scraping a
 # real monitor, and schemathesis against the OpenAPI document, each with a
-# fleet of real bots. It installs what it needs: Debian's prometheus package
-# when promtool or prometheus is missing (apt, as root), and schemathesis in
+# fleet of real bots, and a real Alertmanager receiving alerts. It installs
+# what it needs: Debian's prometheus and prometheus-alertmanager packages
+# when missing (apt, as root), and schemathesis in
 # a venv under the target dir, kept for the next run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -23,6 +24,18 @@ if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
   echo "installed in ${SECONDS}s"
 fi
 promtool --version 2>&1 | head -n 1
+if [ ! -x /usr/bin/prometheus-alertmanager ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "test-http.sh: /usr/bin/prometheus-alertmanager is missing: install Debian's prometheus-alertmanager (as root)" >&2
+    exit 1
+  fi
+  echo "installing Debian's prometheus-alertmanager"
+  SECONDS=0
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus-alertmanager >/dev/null
+  echo "installed in ${SECONDS}s"
+fi
+/usr/bin/prometheus-alertmanager --version 2>&1 | head -n 1
 
 venv="$CARGO_TARGET_DIR/schemathesis-venv"
 if ! "$venv/bin/st" --version 2>/dev/null | grep -qx "st, version $schemathesis_version"; then
@@ -37,4 +50,5 @@ export KISSMON_SCHEMATHESIS="$venv/bin/st"
 
 # Each test starts its own monitor (and Prometheus) on ports the kernel picks;
 # `bot_process` is the helper each fleet runs as a bot process of its own.
-cargo test --locked -p kissmon-server --test prometheus --test schemathesis -- --ignored --nocapture
+# alertmanager: a real Alertmanager receiving the monitor's alerts.
+cargo test --locked -p kissmon-server --test prometheus --test schemathesis --test alertmanager -- --ignored --nocapture

@@ -1,13 +1,17 @@
 //! Load benchmarks of kissmon-server, the release binary in its own
 //! process: `cargo bench -p kissmon-server`. Prints figures; asserts nothing
 //! about speed. `KISSMON_BENCH_SCALE=0.2` makes a quick run;
-//! `KISSMON_BENCH_ONLY=heartbeat,idle,llm_usage,register,http_ingest,http_10k,sse` picks parts.
+//! `KISSMON_BENCH_ONLY=heartbeat,idle,llm_usage,register,http_ingest,http_10k,sse,alerts` picks parts.
 //!
 //! The load generator writes pre-encoded lines in 64 KiB writes from two
 //! threads over many connections, so it costs the machine little; the
 //! "null reader" run sends the same load to a reader that only counts
 //! newlines, to show what the generator and the socket can carry.
 
+#[path = "parts/alerts.rs"]
+mod alerts;
+#[path = "../tests/receiver/mod.rs"]
+mod receiver;
 #[path = "parts/sse.rs"]
 mod sse;
 #[path = "../tests/support/mod.rs"]
@@ -62,6 +66,9 @@ fn main() {
     }
     if run("sse") {
         results.extend(sse::ingest_with_event_streams());
+    }
+    if run("alerts") {
+        results.extend(alerts::ingest_with_a_hung_receiver());
     }
     println!("\nsummary");
     println!("{:<52} {:>16} {:>16}  verdict", "what", "measured", "target");

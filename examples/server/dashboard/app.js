@@ -2,6 +2,8 @@
 // Every string that comes from a bot is put on the page with textContent or
 // setAttribute, never as HTML. No inline script or style (the monitor's CSP
 // forbids both).
+import { startAlertPanel } from './alerts.js';
+
 // uPlot is loaded when a chart is first drawn, so that the fleet table does not wait for it.
 let uPlotModule = null;
 const loadUPlot = () => {
@@ -248,7 +250,6 @@ function renderFleet() {
   state.order = ordered;
   $('shown').textContent = `${list.length} of ${state.bots.size} bots`;
   renderCounts();
-  renderAlerts();
   state.renderedAt = performance.now();
   state.lastRenderMs = state.renderedAt - started;
   if (state.firstRenderMs === undefined && state.bots.size > 0) {
@@ -264,18 +265,6 @@ function renderCounts() {
   for (const span of document.querySelectorAll('#counts .count')) {
     span.querySelector('b').textContent = String(counts[span.dataset.status] || 0);
   }
-}
-
-function renderAlerts() {
-  const items = [];
-  for (const bot of state.bots.values()) {
-    if (bot.status === 'dead' || bot.status === 'stale') {
-      items.push(el('li', `${bot.channel}: ${bot.status} — ${bot.status_reason || ''}`, { 'data-status': bot.status }));
-      if (items.length >= 50) break;
-    }
-  }
-  $('alert-list').replaceChildren(...items);
-  $('alerts-none').hidden = items.length > 0;
 }
 
 // "3 s ago" ticks in the rows on screen (rows have one height, so they are
@@ -735,5 +724,6 @@ function refresh() {
 }
 
 wire();
+startAlertPanel(api, el);
 loadBots().catch(showError).finally(refresh);
 stream();

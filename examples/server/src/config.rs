@@ -67,6 +67,8 @@ pub struct Config {
     pub forget_after: Duration,
     /// The log filter (tracing syntax); `RUST_LOG` overrides it.
     pub log: String,
+    /// Alert rules and notifiers (`[alerts]` in the config file, `--alert-webhook`).
+    pub alerts: crate::alerts::AlertsConfig,
 }
 
 impl Config {
@@ -92,6 +94,7 @@ impl Config {
             writer_stall: Duration::from_secs(30),
             forget_after: Duration::from_secs(24 * 3600),
             log: "info".to_string(),
+            alerts: crate::alerts::AlertsConfig::default(),
         }
     }
 
@@ -220,6 +223,7 @@ mod tests {
             writer_stall: Duration::from_secs(11),
             forget_after: Duration::from_secs(12),
             log: "debug".into(),
+            alerts: crate::alerts::AlertsConfig { rules: Vec::new(), ..Default::default() },
         }
     }
 

@@ -51,6 +51,7 @@ counters! {
     metrics_rows_deleted,
     metrics_shed,
     transitions_shed,
+    alert_rows_shed,
     storage_errors,
     storage_rows_lost,
     monitor_rss_kib,

@@ -9,6 +9,7 @@
 //!                         prober thread (/proc: dead pids, rss, cpu) ◀─▶ state worker
 //! ```
 
+pub mod alerts;
 pub mod config;
 pub mod counters;
 pub mod demo;

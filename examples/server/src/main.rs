@@ -67,6 +67,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Hold back alert notifications: add, list or expire silences (in the database, or through --url).
+    Silence {
+        #[command(subcommand)]
+        action: SilenceAction,
+    },
     /// Print a commented example config file for `serve --config`: every setting, what it does, its default.
     #[command(name = "config")]
     PrintConfig,
@@ -96,6 +101,57 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum SilenceAction {
+    /// Silence alerts by rule, channel glob or both, for a while or until a time.
+    Add {
+        /// A glob on the alert name (e.g. BotDead, Bot*).
+        #[arg(long)]
+        rule: Option<String>,
+        /// A glob on the channel (e.g. worker-*).
+        #[arg(long)]
+        channel: Option<String>,
+        /// How long, from now (e.g. 2h).
+        #[arg(long = "for", value_name = "DURATION", conflicts_with = "until")]
+        duration: Option<String>,
+        /// Until when, RFC 3339 (e.g. 2026-12-01T18:00:00Z).
+        #[arg(long)]
+        until: Option<String>,
+        /// Why.
+        #[arg(long)]
+        comment: String,
+        /// Who (default: $USER).
+        #[arg(long)]
+        by: Option<String>,
+        #[command(flatten)]
+        target: SilenceTarget,
+    },
+    /// Print the silences that have not ended (with --all, every one).
+    List {
+        #[arg(long)]
+        all: bool,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        target: SilenceTarget,
+    },
+    /// End a silence now.
+    Expire {
+        id: i64,
+        #[command(flatten)]
+        target: SilenceTarget,
+    },
+}
+
+#[derive(Args, Clone)]
+struct SilenceTarget {
+    #[arg(long, default_value = DEFAULT_DB_PATH)]
+    db: PathBuf,
+    #[command(flatten)]
+    remote: RemoteArgs,
+}
+
 #[derive(Args, Clone)]
 struct ServeArgs {
     /// Read settings from this TOML file (keys are these flags in snake_case; `kissmon-server config`
@@ -104,6 +160,13 @@ struct ServeArgs {
     config: Option<PathBuf>,
     #[command(flatten)]
     settings: Settings,
+    /// Send every alert to this URL as Alertmanager's webhook payload (version 4). Repeatable.
+    #[arg(long, value_name = "URL", value_parser = alert_url)]
+    alert_webhook: Vec<String>,
+}
+
+fn alert_url(text: &str) -> Result<String, String> {
+    kissmon_server::alerts::notify::check_url(text)
 }
 
 /// The CLI, with each serve flag's default (from `Config::new`) in its help.
@@ -169,6 +232,7 @@ fn main() -> ExitCode {
                 print!("{}", report::render_usage(&usage));
             }
         }),
+        Some(Command::Silence { action }) => silence(action),
         Some(Command::PrintConfig) => {
             print!("{}", config::example());
             Ok(())
@@ -199,7 +263,10 @@ fn main() -> ExitCode {
 }
 
 fn serve(args: &ServeArgs) -> kissmon_server::Result<()> {
-    let config = Config::resolve(args.config.as_deref(), args.settings.clone())?;
+    let mut config = Config::resolve(args.config.as_deref(), args.settings.clone())?;
+    for url in &args.alert_webhook {
+        config.alerts.add_webhook(url.clone());
+    }
     init_logging(&config.log);
     if config.socket_mode & 0o002 != 0 {
         tracing::warn!("--socket-mode {:o} lets any local user write to the monitor", config.socket_mode);
@@ -234,4 +301,91 @@ fn shutdown_signal() -> kissmon_server::Result<impl std::future::Future<Output =
             _ = terminate.recv() => tracing::info!("SIGTERM"),
         }
     })
+}
+
+fn silence(action: SilenceAction) -> kissmon_server::Result<()> {
+    use kissmon_server::alerts::db;
+    use kissmon_server::Error;
+    let (target, remote) = match &action {
+        SilenceAction::Add { target, .. }
+        | SilenceAction::List { target, .. }
+        | SilenceAction::Expire { target, .. } => (target.clone(), target.remote.remote().transpose()?),
+    };
+    let show = |silence: &serde_json::Value| {
+        format!(
+            "{}\t{}\t{}\t{}\t{}\t{}",
+            silence["id"],
+            silence["rule"].as_str().unwrap_or(""),
+            silence["channel"].as_str().unwrap_or(""),
+            silence["ends_at"].as_str().unwrap_or(""),
+            silence["created_by"].as_str().unwrap_or(""),
+            silence["comment"].as_str().unwrap_or("")
+        )
+    };
+    let to_json = |value: &db::Silence| serde_json::to_value(value).expect("a silence serializes");
+    match action {
+        SilenceAction::Add { rule, channel, duration, until, comment, by, .. } => {
+            let by = by.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "cli".into());
+            let request = serde_json::json!({
+                "rule": rule, "channel": channel, "duration": duration, "ends_at": until,
+                "comment": comment, "created_by": by,
+            });
+            let silence = match remote {
+                Some(remote) => remote.send("POST", "/api/v1/silences", Some(&request))?,
+                None => {
+                    let request = serde_json::from_value(request).expect("the request is well-formed");
+                    let new = kissmon_server::http::alerts::new_silence(request, std::time::SystemTime::now())
+                        .map_err(|err| {
+                            Error::new(err.message.replace("duration:", "--for:").replace("ends_at:", "--until:"))
+                        })?;
+                    let conn = db::open_for_silences(&target.db)?;
+                    to_json(
+                        &db::add_silence(&conn, &new)
+                            .map_err(|err| Error::new(format!("cannot add the silence: {err}")))?,
+                    )
+                }
+            };
+            println!("silence {} added: until {}", silence["id"], silence["ends_at"].as_str().unwrap_or(""));
+        }
+        SilenceAction::List { all, json, .. } => {
+            let silences: Vec<serde_json::Value> = match remote {
+                Some(remote) => {
+                    let path = if all { "/api/v1/silences?all=true" } else { "/api/v1/silences" };
+                    remote.send_get(path)?["silences"].as_array().cloned().unwrap_or_default()
+                }
+                None => {
+                    let conn = db::open_for_silences(&target.db)?;
+                    db::silences(&conn, std::time::SystemTime::now(), all)
+                        .map_err(|err| Error::new(format!("cannot read silences: {err}")))?
+                        .iter()
+                        .map(to_json)
+                        .collect()
+                }
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&silences).expect("JSON"));
+            } else if silences.is_empty() {
+                println!("no silences");
+            } else {
+                println!("ID\tRULE\tCHANNEL\tENDS\tBY\tCOMMENT");
+                for silence in &silences {
+                    println!("{}", show(silence));
+                }
+            }
+        }
+        SilenceAction::Expire { id, .. } => {
+            let silence = match remote {
+                Some(remote) => remote.send("DELETE", &format!("/api/v1/silences/{id}"), None)?,
+                None => {
+                    let conn = db::open_for_silences(&target.db)?;
+                    match db::expire_silence(&conn, id).map_err(|err| Error::new(format!("cannot expire: {err}")))? {
+                        Some(silence) => to_json(&silence),
+                        None => return Err(Error::new(format!("no silence with id {id} in {}", target.db.display()))),
+                    }
+                }
+            };
+            println!("silence {} ends at {}", silence["id"], silence["ends_at"].as_str().unwrap_or(""));
+        }
+    }
+    Ok(())
 }

@@ -29,6 +29,10 @@ impl Remote {
         Ok(Remote { base, token, agent })
     }
 
+    pub fn send_get(&self, path: &str) -> Result<Value> {
+        self.get(path)
+    }
+
     fn get(&self, path: &str) -> Result<Value> {
         let url = format!("{}{path}", self.base);
         let mut request = self.agent.get(&url);
@@ -51,10 +55,44 @@ impl Remote {
         }
     }
 
+    /// POSTs (with `body`) or DELETEs `path`; the JSON of a 2xx answer.
+    pub fn send(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value> {
+        let url = format!("{}{path}", self.base);
+        let auth = self.token.as_ref().map(|token| format!("Bearer {token}"));
+        let result = match (method, body) {
+            ("POST", Some(body)) => {
+                let mut request = self.agent.post(&url);
+                if let Some(auth) = &auth {
+                    request = request.header("Authorization", auth);
+                }
+                request.send_json(body)
+            }
+            _ => {
+                let mut request = self.agent.delete(&url);
+                if let Some(auth) = &auth {
+                    request = request.header("Authorization", auth);
+                }
+                request.call()
+            }
+        };
+        let mut response =
+            result.map_err(|err| Error::new(format!("cannot reach the monitor at {}: {err}", self.base)))?;
+        let status = response.status().as_u16();
+        let body: Value = response
+            .body_mut()
+            .read_json()
+            .map_err(|err| Error::new(format!("{url} answered {status} without JSON ({err})")))?;
+        match status {
+            200..=299 => Ok(body),
+            _ => Err(Error::new(format!("{method} {url} answered {status}: {}", body["error"]["message"]))),
+        }
+    }
+
     pub fn status(&self) -> Result<StatusReport> {
         let monitor = self.get("/api/v1/monitor")?;
         let bots = self.get("/api/v1/bots")?;
         let counters = self.get("/api/v1/counters")?;
+        let alerts = self.get("/api/v1/alerts?history=1")?;
         let text = |v: &Value| v.as_str().map(str::to_owned);
         let bots = bots["bots"]
             .as_array()
@@ -92,6 +130,22 @@ impl Remote {
             },
             bots,
             counters,
+            alerts: alerts["active"]
+                .as_array()
+                .map(|alerts| {
+                    alerts
+                        .iter()
+                        .map(|alert| crate::report::ActiveAlert {
+                            alertname: text(&alert["alertname"]).unwrap_or_default(),
+                            severity: text(&alert["severity"]).unwrap_or_default(),
+                            state: text(&alert["state"]).unwrap_or_default(),
+                            channel: text(&alert["channel"]),
+                            starts_at: text(&alert["starts_at"]).unwrap_or_default(),
+                            summary: text(&alert["summary"]).unwrap_or_default(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
         })
     }
 

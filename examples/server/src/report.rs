@@ -44,6 +44,33 @@ pub struct StatusReport {
     pub monitor: MonitorInfo,
     pub bots: Vec<BotStatus>,
     pub counters: BTreeMap<String, i64>,
+    /// Alerts firing (and, from a running monitor's API, pending).
+    pub alerts: Vec<ActiveAlert>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ActiveAlert {
+    pub alertname: String,
+    pub severity: String,
+    pub state: String,
+    pub channel: Option<String>,
+    pub starts_at: String,
+    pub summary: String,
+}
+
+/// Firing alerts as the database has them (none in a database from before alerts).
+fn firing_alerts(conn: &Connection) -> Vec<ActiveAlert> {
+    let Ok(rows) = crate::alerts::db::firing(conn) else { return Vec::new() };
+    rows.into_iter()
+        .map(|row| ActiveAlert {
+            summary: crate::alerts::db::annotations(&row).remove("summary").unwrap_or_default(),
+            alertname: row.alertname,
+            severity: row.severity,
+            state: row.state,
+            channel: row.channel,
+            starts_at: row.starts_at,
+        })
+        .collect()
 }
 
 /// A column of `table` if it exists, else NULL under its name.
@@ -97,7 +124,7 @@ pub fn status_from(conn: &Connection, path: &Path) -> Result<StatusReport> {
         })
         .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
         .context(|| format!("cannot read bot_status in {}", path.display()))?;
-    Ok(StatusReport { monitor: monitor_info(conn), bots, counters: read_counters(conn) })
+    Ok(StatusReport { monitor: monitor_info(conn), bots, counters: read_counters(conn), alerts: firing_alerts(conn) })
 }
 
 fn monitor_info(conn: &Connection) -> MonitorInfo {
@@ -195,6 +222,28 @@ pub fn render_status(report: &StatusReport) -> String {
             })
             .collect();
         out.push_str(&table(&["CHANNEL", "PID", "STATUS", "LAST SEEN", "LANG", "FEATURES", "FLAGS", "WHY"], &rows));
+    }
+    if report.alerts.is_empty() {
+        out.push_str("alerts: none\n");
+    } else {
+        let now = SystemTime::now();
+        let rows: Vec<Vec<String>> = report
+            .alerts
+            .iter()
+            .map(|alert| {
+                let age = parse_iso(&alert.starts_at).map(|at| now.duration_since(at).unwrap_or(Duration::ZERO));
+                vec![
+                    alert.alertname.clone(),
+                    alert.severity.clone(),
+                    alert.state.clone(),
+                    alert.channel.clone().unwrap_or_else(|| "-".into()),
+                    age.map_or_else(|| "?".into(), short_age),
+                    alert.summary.clone(),
+                ]
+            })
+            .collect();
+        let _ = writeln!(out, "alerts:");
+        out.push_str(&table(&["ALERT", "SEVERITY", "STATE", "CHANNEL", "FOR", "SUMMARY"], &rows));
     }
     let bad: i64 = report.counters.iter().filter(|(name, _)| name.starts_with("bad_")).map(|(_, v)| v).sum();
     if !report.counters.is_empty() {

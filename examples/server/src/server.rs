@@ -93,6 +93,14 @@ impl Server {
         let state = if http.is_some() { state.with_events(Arc::clone(&events)) } else { state };
         let ingest = Arc::new(Ingest::new(Arc::clone(&counters), store.clone(), state_tx, config.reject_peer_mismatch));
         let (stop_tx, stop_rx) = watch::channel(false);
+        let alerts = crate::alerts::start(
+            &config.alerts,
+            &config.db_path,
+            http_addr,
+            Arc::clone(&counters),
+            fleet_rx.clone(),
+            stop_rx.clone(),
+        )?;
         listener.set_nonblocking(true).context(|| "cannot make the listener non-blocking".into())?;
         let readers = tokio::runtime::Handle::current();
         let socket_path = config.socket_path.clone();
@@ -114,6 +122,7 @@ impl Server {
                     accepting: Arc::clone(&accepting),
                     http_addr,
                     events: Arc::clone(&events),
+                    alerts,
                 });
                 let (hub, totals) = (Arc::clone(&events), store.totals());
                 let pump =

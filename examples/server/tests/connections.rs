@@ -48,7 +48,7 @@ fn ten_thousand_connections_are_held_and_read() {
     for i in [0, CONNECTIONS - 1] {
         let line = format!("{{\"type\":\"unregister\",\"channel\":\"conn-{i}\",\"pid\":{pid}}}\n");
         send(&mut conns[i], line.as_bytes());
-        monitor.wait_status(&format!("conn-{i}"), "offline");
+        monitor.wait_status_within(&format!("conn-{i}"), "offline", long);
     }
     drop(conns);
     monitor.wait_counter_within("connections_open", 0, long);

@@ -26,8 +26,24 @@ impl Settings {
             })?;
         let mut entries: Vec<_> = table.into_iter().collect();
         entries.sort_by_key(|(key, _)| key.span().start);
-        let mut settings = Settings::default();
+        let mut settings = Settings { alerts: crate::alerts::config::parse(text, name)?, ..Settings::default() };
         for (key, value) in entries {
+            if key.get_ref() == "alerts" {
+                continue;
+            }
+            if key.get_ref() == "alert_webhook" {
+                let at = format!("{name}:{}: alert_webhook", line(key.span().start));
+                let urls =
+                    value.get_ref().as_array().ok_or_else(|| Error::new(format!("{at}: expected a list of URLs")))?;
+                let alerts = settings.alerts.get_or_insert_with(Default::default);
+                for url in urls {
+                    let url = url.as_str().ok_or_else(|| Error::new(format!("{at}: expected a list of URLs")))?;
+                    let url =
+                        crate::alerts::notify::check_url(url).map_err(|why| Error::new(format!("{at}: {why}")))?;
+                    alerts.add_webhook(url);
+                }
+                continue;
+            }
             let written = text.get(value.span()).filter(|written| !written.contains('\n'));
             let given = Given {
                 value: value.get_ref(),
@@ -131,8 +147,95 @@ pub fn example() -> String {
         let comment = if FROM_ENVIRONMENT.contains(&key.as_str()) { "# " } else { "" };
         out.push_str(&format!("{comment}{key} = {shown}\n"));
     }
+    out.push_str(ALERTS_EXAMPLE);
     out
 }
+
+/// The alerts part of the example, commented out: with no `[alerts]` the
+/// default rules apply (BotDead, BotStale, BotMissingAfterRestart) and nothing is sent.
+const ALERTS_EXAMPLE: &str = r#"
+# Send every alert to these URLs as Alertmanager's webhook payload (version 4);
+# the same as `--alert-webhook URL`, repeatable.
+# alert_webhook = ["https://chat.example/hooks/ops"]
+
+# Alerts. Without [alerts] the default rules apply: BotDead (critical, at once),
+# BotStale (warning, stale for 2m), BotMissingAfterRestart (warning). A rule
+# named like a default replaces it; `default_rules = false` drops them.
+# Durations like 30s, 2m, 4h; globs like "*", "worker-*", "bot-[0-9]".
+# [alerts]
+# default_rules = true
+# evaluate_every = "1s"    # for timers and silences (status changes at once)
+# usage_every = "15s"      # reads of llm_usage for budget and llm_* rules
+# repeat_interval = "4h"   # notify again while still firing
+#
+# [[alerts.rule]]
+# name = "WorkerDead"
+# kind = "liveness"        # status: stale, dead, unknown, offline (not `close`), missing
+# status = "dead"
+# channel = "worker-*"
+# for = "30s"
+# severity = "critical"
+#
+# [[alerts.rule]]
+# name = "TooFewWorkers"
+# kind = "fleet"
+# channel = "worker-*"
+# min_online = 3
+# for = "1m"
+#
+# [[alerts.rule]]
+# name = "DailyTokens"
+# kind = "budget"
+# measure = "tokens"       # or cost_usd
+# model = "gpt-*"          # and channel, feature globs
+# per_channel = true
+# window = "day"           # since 00:00 UTC, or a rolling duration like "1h"
+# limit = 2000000
+# warning = 80             # percent of limit
+# critical = 100
+#
+# [[alerts.rule]]
+# name = "LlmErrors"
+# kind = "llm_errors"      # share of calls with ok=false, per model
+# window = "10m"
+# min_calls = 20
+# warning = 0.1
+# critical = 0.5
+#
+# [[alerts.rule]]
+# name = "LlmSlow"
+# kind = "llm_latency"     # p95 latency per model, in ms
+# window = "10m"
+# min_calls = 20
+# warning = 5000
+# critical = 15000
+#
+# [[alerts.rule]]
+# name = "BotMemory"
+# kind = "resource"        # rss_mb (MiB) or lag_ms (event-loop lag)
+# metric = "rss_mb"
+# warning = 512
+# critical = 1024
+# for = "5m"
+#
+# [[alerts.notifier]]
+# name = "ops-chat"
+# kind = "slack"           # webhook, slack, discord, alertmanager, command
+# url = "https://hooks.slack.com/services/..."
+# rules = ["*"]            # globs on alert names
+# timeout = "10s"
+#
+# [[alerts.notifier]]
+# name = "signed"
+# kind = "webhook"
+# url = "https://receiver.example/alerts"
+# hmac_secret = "..."      # X-Kissmon-Signature: sha256=HEX of the body
+#
+# [[alerts.notifier]]
+# name = "pager"
+# kind = "command"         # the webhook payload on stdin
+# command = ["/usr/local/bin/page", "--team", "ops"]
+"#;
 
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = vec![String::new()];
@@ -165,6 +268,7 @@ mod tests {
         let mut expected = Settings::of(&Config::new(kissmon::DEFAULT_SOCKET_PATH, crate::DEFAULT_DB_PATH));
         expected.socket = None;
         expected.http_token = None;
+        expected.alerts = None;
         assert_eq!(settings, expected);
     }
 
@@ -201,6 +305,26 @@ mod tests {
             "config.toml:1: socket_mode: expected octal permission bits like 0660, got 0o660"
         );
         assert!(error("http = [").starts_with("config.toml:1: "));
+    }
+
+    #[test]
+    fn the_commented_alerts_example_reads_when_uncommented() {
+        let uncommented: String = ALERTS_EXAMPLE
+            .lines()
+            .map(|line| match line.strip_prefix("# ") {
+                Some(rest)
+                    if rest.starts_with('[') || rest.split_once(" = ").is_some_and(|(k, _)| !k.contains(' ')) =>
+                {
+                    rest
+                }
+                _ => "",
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let settings = Settings::parse(&uncommented, "example").unwrap();
+        let alerts = settings.alerts.unwrap();
+        assert_eq!(alerts.rules.len(), 3 + 6, "{:?}", alerts.rules);
+        assert_eq!(alerts.notifiers.len(), 4, "the alert_webhook line and three notifiers");
     }
 
     #[test]

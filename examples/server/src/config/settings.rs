@@ -79,6 +79,9 @@ pub struct Settings {
     /// Log filter (tracing syntax); RUST_LOG overrides it.
     #[arg(long, value_name = "FILTER")]
     pub log: Option<String>,
+    /// `[alerts]` of the config file (no flag: `--alert-webhook` adds to it in `serve`).
+    #[arg(skip)]
+    pub alerts: Option<crate::alerts::AlertsConfig>,
 }
 
 /// A value parser for clap: clap names the flag and the text, we add what we expected.
@@ -117,6 +120,7 @@ impl Settings {
             writer_stall: Some(config.writer_stall),
             forget_after: Some(config.forget_after),
             log: Some(config.log.clone()),
+            alerts: Some(config.alerts.clone()),
         }
     }
 
@@ -148,7 +152,9 @@ impl Settings {
             writer_stall,
             forget_after,
             log,
+            alerts,
         } = self;
+        set(&mut config.alerts, alerts);
         set(&mut config.socket_path, socket);
         set(&mut config.db_path, db);
         set(&mut config.socket_mode, socket_mode);
@@ -199,6 +205,7 @@ impl Settings {
             writer_stall,
             forget_after,
             log,
+            alerts: _,
         } = self;
         let entries = [
             ("socket", socket.as_ref().map(path)),

@@ -23,6 +23,7 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
 const FILES: &[(&str, &str, &str)] = &[
     ("/", "text/html; charset=utf-8", include_str!("../../dashboard/index.html")),
     ("/app.js", "text/javascript; charset=utf-8", include_str!("../../dashboard/app.js")),
+    ("/alerts.js", "text/javascript; charset=utf-8", include_str!("../../dashboard/alerts.js")),
     ("/style.css", "text/css; charset=utf-8", include_str!("../../dashboard/style.css")),
     ("/vendor/uPlot.esm.js", "text/javascript; charset=utf-8", include_str!("../../dashboard/vendor/uPlot.esm.js")),
     ("/vendor/uPlot.min.css", "text/css; charset=utf-8", include_str!("../../dashboard/vendor/uPlot.min.css")),

@@ -115,8 +115,44 @@ impl prometheus_client::collector::Collector for Scrape {
         bots(state, &mut encoder)?;
         let totals = state.store.totals().lock().clone();
         usage(&totals, &mut encoder)?;
-        monitor(state, &mut encoder)
+        monitor(state, &mut encoder)?;
+        alerts(state, &mut encoder)
     }
+}
+
+fn alerts(state: &HttpState, encoder: &mut DescriptorEncoder) -> std::fmt::Result {
+    {
+        let view = Arc::clone(&state.alerts.view.borrow());
+        let mut family = encoder.encode_descriptor(
+            "kissmon_alerts_firing",
+            "Alerts firing now, by rule and severity (series of rules with none firing are absent)",
+            None,
+            MetricType::Gauge,
+        )?;
+        for ((alertname, severity), n) in view.firing_counts() {
+            let labels = [("alertname", alertname.as_str()), ("severity", severity.as_str())];
+            family.encode_family(&Labels(&labels))?.encode_gauge(&(n as i64))?;
+        }
+        gauge(
+            encoder,
+            "kissmon_alert_silences_active",
+            "Silences in force now, as the alert engine last read them",
+            None,
+            view.silences_active as f64,
+        )?;
+    }
+    let mut family = encoder.encode_descriptor(
+        "kissmon_alert_notifications",
+        "Notification attempts by notifier and outcome (delivered, failed; gave_up and dropped count notices)",
+        None,
+        MetricType::Counter,
+    )?;
+    for ((notifier, outcome), n) in state.alerts.stats.snapshot() {
+        family
+            .encode_family(&Labels(&[("notifier", notifier.as_str()), ("outcome", outcome)]))?
+            .encode_counter::<NoLabelSet, _, u64>(&n, None)?;
+    }
+    Ok(())
 }
 
 fn gauge(encoder: &mut DescriptorEncoder, name: &str, help: &str, unit: Option<&Unit>, value: f64) -> std::fmt::Result {

@@ -9,6 +9,7 @@
 //! [`DB_READS_AT_ONCE`] at a time. A slow or hostile HTTP client costs the
 //! bots nothing.
 
+pub mod alerts;
 pub mod api;
 mod dashboard;
 mod error;
@@ -56,6 +57,8 @@ pub struct HttpState {
     pub http_addr: SocketAddr,
     /// Live events for `GET /api/v1/events`.
     pub events: Arc<crate::registry::events::Hub>,
+    /// The alert engine's published state, and its silences trigger.
+    pub alerts: crate::alerts::Alerts,
 }
 
 impl HttpState {
@@ -91,6 +94,7 @@ pub fn listener_limits(config: &Config) -> listener::Limits {
 pub fn router(state: Arc<HttpState>) -> Router {
     Router::new()
         .merge(api::router())
+        .merge(alerts::router())
         .merge(events::router())
         .merge(dashboard::router(state.config.http_token.is_some()))
         .merge(latency::router())
@@ -127,7 +131,7 @@ async fn method_not_allowed() -> ApiError {
     ApiError {
         status: StatusCode::METHOD_NOT_ALLOWED,
         code: "method_not_allowed",
-        message: "only GET is served here".into(),
+        message: "this method is not served here".into(),
     }
 }
 

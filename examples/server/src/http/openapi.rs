@@ -16,14 +16,16 @@ use utoipa::{Modify, OpenApi};
             --metrics-public). Errors are `{\"error\": {\"code\", \"message\"}}` and name what is wrong.",
         license(name = "MIT OR Apache-2.0")
     ),
-    paths(api::bots, api::bot, api::usage, api::transitions, api::counters, api::monitor, api::healthz),
+    paths(api::bots, api::bot, api::usage, api::transitions, api::counters, api::monitor, api::healthz,
+        super::alerts::alerts, super::alerts::silences, super::alerts::create_silence, super::alerts::expire_silence),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerToken),
     security(("bearer" = []), ()),
     tags(
         (name = "bots", description = "The live registry and status history"),
         (name = "usage", description = "LLM usage from the database"),
-        (name = "monitor", description = "This monitor process")
+        (name = "monitor", description = "This monitor process"),
+        (name = "alerts", description = "Alerts and silences")
     )
 )]
 pub struct ApiDoc;

@@ -18,6 +18,7 @@ type Step = fn(&Transaction<'_>) -> rusqlite::Result<()>;
 const STEPS: &[(&str, Step)] = &[
     ("the earlier monitor's tables, extended; kissmon's tables and indexes", first_schema),
     ("indexes for one bot's history (bot_metrics and bot_transitions by channel)", history_indexes),
+    ("alerts, their notification attempts and silences", crate::alerts::db::schema),
 ];
 
 /// The schema version this build writes.

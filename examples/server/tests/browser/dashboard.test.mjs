@@ -52,6 +52,10 @@ async function demoScreenshot(chromiumBrowser) {
       .find((tr) => tr.getAttribute('data-channel') === ch)?.getAttribute('data-status'), c);
     await until('crashy dead and silent_sam stale on the demo dashboard',
       async () => (await statusOf('crashy')) === 'dead' && (await statusOf('silent_sam')) === 'stale', 20000);
+    // The alert panel shows the BotDead alert the demo's crash fired (from /api/v1/alerts, as text).
+    await until('BotDead for crashy in the alert panel', () => page.evaluate(() => [...document.querySelectorAll('#rule-alert-list li')]
+      .some((li) => li.textContent.includes('BotDead') && li.querySelector('.alert-channel')?.textContent.includes('crashy')
+        && li.getAttribute('data-state') === 'firing')), 20000);
     await page.screenshot({ path: path.join(OUT, 'dashboard-demo.png') });
     check(seen.errors.length === 0 && seen.csp.length === 0, `demo page errors: ${seen.errors} ${seen.csp}`);
     await page.close();

@@ -210,7 +210,12 @@ impl Monitor {
     }
 
     pub fn wait_status(&self, channel: &str, status: &str) {
-        wait_for(&format!("{channel} {status}"), Duration::from_secs(15), || {
+        self.wait_status_within(channel, status, Duration::from_secs(15));
+    }
+
+    /// [`Monitor::wait_status`] for work that takes long on a loaded machine.
+    pub fn wait_status_within(&self, channel: &str, status: &str, timeout: Duration) {
+        wait_for(&format!("{channel} {status}"), timeout, || {
             self.status(channel).as_deref() == Some(status)
         });
     }
