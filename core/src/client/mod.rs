@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::validate;
 use crate::wire::{self, Envelope, Message, Sdk, PROTOCOL_VERSION};
 use heartbeat::Driver;
-use queue::{Outcome, Pending, PendingBeat};
+use queue::{Outcome, PendingBeat};
 use state::State;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -627,7 +627,7 @@ impl MonitorClient {
             // The sender was not scheduled in time (a loaded machine): count
             // what it will not write here, so `stats()` is final now.
             state.counters.dropped += state.queued();
-            state.pending = Pending::default();
+            state.pending.discard();
             state.delivery.in_flight = 0;
             state.lifecycle.abandoned = true;
         }

@@ -8,7 +8,7 @@
 //! woken: a steady trickle of calls never has to wake it, and an idle client
 //! makes no periodic wake-ups.
 
-use super::queue::{Pending, PendingBeat, PendingUsage};
+use super::queue::{Pending, PendingBeat};
 use super::state::State;
 use super::{socket, Inner, LINGER, LINGER_TICK, WRITE_STALL_TIMEOUT};
 use crate::encode::encode_line_into;
@@ -349,8 +349,8 @@ impl Sender {
         if let Some(line) = batch.register.take() {
             self.buf.extend_from_slice(&line);
         }
-        for PendingUsage { usage, ts } in batch.usage.drain(..) {
-            encode_line_into(&inner.usage_message(usage, ts, None), &mut self.buf);
+        for pending in batch.usage.drain(..) {
+            encode_line_into(&inner.usage_message(pending.usage(&batch.names), pending.ts, None), &mut self.buf);
         }
         for aggregate in batch.aggregates.drain(..) {
             let count = (aggregate.count() > 1).then_some(aggregate.count());
@@ -376,7 +376,7 @@ impl Sender {
             let unwritten = self.buf[self.pos..].iter().filter(|&&b| b == b'\n').count() as u64;
             state.counters.dropped += state.pending.lines() + unwritten;
         }
-        state.pending = Pending::default();
+        state.pending.discard();
         state.delivery.in_flight = 0;
         state.counters.connected = false;
         state.sender.stopped = true;
@@ -399,7 +399,7 @@ fn tick_heartbeat(state: &mut State, now: Instant) {
 }
 
 impl Inner {
-    fn usage_message(&self, usage: super::LlmUsage<'static>, ts: f64, count: Option<u64>) -> Message {
+    fn usage_message(&self, usage: super::LlmUsage<'_>, ts: f64, count: Option<u64>) -> Message {
         Message::LlmUsage(wire::LlmUsage {
             channel: self.config.channel.clone(),
             model: usage.model.into_owned(),
