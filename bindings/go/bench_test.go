@@ -300,8 +300,8 @@ func pacedSetUp(b *testing.B) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if !pacedClient.Flush(ctx) {
-			pacedErr = fmt.Errorf("the reading monitor is not up: %+v", pacedClient.Stats())
+		if err := pacedClient.Flush(ctx); err != nil {
+			pacedErr = fmt.Errorf("the reading monitor is not up: %w (%+v)", err, pacedClient.Stats())
 			return
 		}
 		if pacedSink, pacedErr = net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}); pacedErr != nil {

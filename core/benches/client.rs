@@ -216,7 +216,14 @@ fn paced_calls(path: &PathBuf, calls: usize) {
     let monitor = timestamping_monitor(path);
     let before = sender_threads();
     let client = MonitorClient::builder("bench").socket_path(path).build().unwrap();
-    let sender = sender_threads().into_iter().find(|tid| !before.contains(tid));
+    // The thread names itself once it runs.
+    let named_by = Instant::now() + Duration::from_secs(5);
+    let sender = std::iter::repeat_with(|| {
+        std::thread::sleep(Duration::from_millis(1));
+        sender_threads().into_iter().find(|tid| !before.contains(tid))
+    })
+    .find(|found| found.is_some() || Instant::now() > named_by)
+    .flatten();
     client.register([("llm", true)]).unwrap();
     assert!(client.flush(Duration::from_secs(5)), "the reading monitor is up");
     println!(
