@@ -255,6 +255,8 @@ fn paced_calls(path: &PathBuf, calls: usize) {
     let usage_wakeups = woken(from);
     report("  log_llm_usage()", samples, rss_before, rss_kib());
     assert!(client.flush(Duration::from_secs(5)));
+    let (samples, _) = paced(calls / 4, |_| ());
+    report("  (nothing: the timer pair alone)", samples, rss_kib(), rss_kib());
     println!(
         "  sender wake-ups (context switches) while paced: {heartbeat_wakeups} during the heartbeats, \
          {usage_wakeups} during the llm_usage calls ({calls} calls each)"
