@@ -235,6 +235,9 @@ fn paced_calls(path: &PathBuf, calls: usize) {
     let woken = |from: u64| sender.map_or(0, |tid| switches(tid) - from);
     let sender_switches = || sender.map_or(0, switches);
 
+    // The floor: a paced call that does nothing, the timer pair alone.
+    let (samples, _) = paced(calls / 4, |_| ());
+    report("  nothing (the timer pair alone)", samples, rss_kib(), rss_kib());
     let sent_before = client.stats().sent;
     let rss_before = rss_kib();
     let from = sender_switches();
@@ -255,8 +258,6 @@ fn paced_calls(path: &PathBuf, calls: usize) {
     let usage_wakeups = woken(from);
     report("  log_llm_usage()", samples, rss_before, rss_kib());
     assert!(client.flush(Duration::from_secs(5)));
-    let (samples, _) = paced(calls / 4, |_| ());
-    report("  (nothing: the timer pair alone)", samples, rss_kib(), rss_kib());
     println!(
         "  sender wake-ups (context switches) while paced: {heartbeat_wakeups} during the heartbeats, \
          {usage_wakeups} during the llm_usage calls ({calls} calls each)"
@@ -282,10 +283,8 @@ fn paced_calls(path: &PathBuf, calls: usize) {
     assert!(client.close(Duration::from_secs(5)));
     let stats = client.stats();
     let arrivals = monitor.join().unwrap();
-    let mut delivery: Vec<u64> = arrivals
-        .iter()
-        .filter_map(|&(index, at)| Some((at - *began.get(index)?).as_nanos() as u64))
-        .collect();
+    let mut delivery: Vec<u64> =
+        arrivals.iter().filter_map(|&(index, at)| Some((at - *began.get(index)?).as_nanos() as u64)).collect();
     let delivered = delivery.len();
     let d = summarize(std::mem::take(&mut delivery));
     println!(
