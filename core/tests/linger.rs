@@ -69,9 +69,10 @@ fn an_idle_sender_makes_no_wake_ups_and_its_own_beats_do_not_make_it_linger() {
     let idle_from = switches(sender);
     std::thread::sleep(Duration::from_secs(3));
     let idle_switches = switches(sender) - idle_from;
-    // A sender that polled every LINGER_TICK would show about 3000 here. One
-    // is allowed for a sender still finishing its last tick.
-    assert!(idle_switches <= 1, "the idle sender woke up {idle_switches} times in 3 s");
+    // A sender that polled every LINGER_TICK would show about 3000 here. A
+    // few are allowed for a sender that a loaded machine let finish its last
+    // ticks late.
+    assert!(idle_switches <= 3, "the idle sender woke up {idle_switches} times in 3 s");
 
     // A call wakes the parked sender: its line arrives.
     monitor.take_when(WAIT, |_| true);
