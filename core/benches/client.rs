@@ -1,12 +1,13 @@
 //! Caller-side cost of `heartbeat()` and `log_llm_usage()` against a monitor
 //! that accepts and never reads (calls back to back: the coalescing and
-//! folding paths), against a monitor that reads with calls spread out (one
-//! every 200 µs: the sender has gone idle, so calls wake it), and sender
-//! throughput to a monitor that reads.
+//! folding paths), against a monitor that reads with calls paced one every
+//! 200 µs (the path a real bot takes: the sender lingers between calls, so
+//! no call wakes it), with the delivery latency and the sender's wake-ups
+//! on that path and once idle, and sender throughput to a monitor that reads.
 //!
 //! Run: `cargo bench -p kissmon --bench client` (add `-- --calls N` to change
 //! the number of back-to-back timed calls, default 1,000,000 per method, and
-//! `-- --spread-calls N` the spread-out ones, default 20,000 per method).
+//! `-- --paced-calls N` the paced ones, default 20,000 per method).
 //!
 //! Every call is timed on its own with `Instant::now()` around it; the cost
 //! of that timer pair is measured and printed too, and is included in the
@@ -23,14 +24,15 @@ fn main() {
         std::env::args().skip_while(|a| a != name).nth(1).and_then(|n| n.parse().ok()).unwrap_or(default)
     };
     let calls = arg("--calls", 1_000_000);
-    let spread_calls = arg("--spread-calls", 20_000);
+    let paced_calls_n = arg("--paced-calls", 20_000);
     let dir = std::env::temp_dir().join(format!("kissmon-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
 
-    println!("kissmon client benchmark ({calls} timed calls per method)");
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!("kissmon client benchmark ({calls} timed calls per method); load average {}", load.trim());
     println!("timer overhead (Instant::now pair): p50 {} ns", timer_overhead());
     stuck_monitor(&dir.join("stuck.sock"), calls);
-    spread_out_calls(&dir.join("spread.sock"), spread_calls);
+    paced_calls(&dir.join("paced.sock"), paced_calls_n);
     sender_throughput(&dir.join("reading.sock"));
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -158,57 +160,175 @@ fn stuck_monitor(path: &PathBuf, calls: usize) {
     );
 }
 
-/// The gap between spread-out calls: long enough for the sender to write
-/// the previous line and go back to sleep, so each call finds it idle.
-const SPREAD: Duration = Duration::from_micros(200);
+/// The gap between paced calls: a bot whose calls are spread out, with the
+/// sender writing each line before the next call comes.
+const PACE: Duration = Duration::from_micros(200);
+/// How long the idle sender's wake-ups are counted.
+const IDLE_WINDOW: Duration = Duration::from_secs(10);
 
-/// Calls one every [`SPREAD`] to a monitor that reads: the path where a call
-/// wakes the sender (a write to its wake pipe) rather than coalescing.
-fn spread_out_calls(path: &PathBuf, calls: usize) {
-    let reader = reading_monitor(path);
+/// The tids of this process's sender threads.
+fn sender_threads() -> Vec<u32> {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return Vec::new() };
+    tasks
+        .filter_map(|task| {
+            let task = task.ok()?;
+            let comm = std::fs::read_to_string(task.path().join("comm")).ok()?;
+            (comm.trim_end() == "kissmon-sender").then(|| task.file_name().to_str()?.parse().ok())?
+        })
+        .collect()
+}
+
+/// Voluntary plus involuntary context switches of thread `tid` (0 off Linux).
+fn switches(tid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/self/task/{tid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .filter(|line| line.starts_with("voluntary_ctxt_switches:") || line.starts_with("nonvoluntary_ctxt_switches:"))
+        .filter_map(|line| line.split(':').nth(1)?.trim().parse::<u64>().ok())
+        .sum()
+}
+
+/// Calls `call(i)` once every [`PACE`], timing each; returns the samples and
+/// when each call began.
+fn paced(calls: usize, mut call: impl FnMut(usize)) -> (Vec<u64>, Vec<Instant>) {
+    let mut samples = vec![1u64; calls];
+    let mut began = vec![Instant::now(); calls];
+    let mut next = Instant::now();
+    for i in 0..calls {
+        next += PACE;
+        let now = Instant::now();
+        if next > now {
+            std::thread::sleep(next - now);
+        }
+        let start = Instant::now();
+        call(i);
+        samples[i] = start.elapsed().as_nanos() as u64;
+        began[i] = start;
+    }
+    (samples, began)
+}
+
+/// One call every [`PACE`] to a monitor that reads: the path a real bot
+/// takes. The sender lingers between calls, so no call wakes it. Also
+/// measures delivery (call to line read by the monitor) and how often the
+/// sender thread wakes, while paced and then idle.
+fn paced_calls(path: &PathBuf, calls: usize) {
+    let monitor = timestamping_monitor(path);
+    let before = sender_threads();
     let client = MonitorClient::builder("bench").socket_path(path).build().unwrap();
+    // The thread names itself once it runs.
+    let named_by = Instant::now() + Duration::from_secs(5);
+    let sender = std::iter::repeat_with(|| {
+        std::thread::sleep(Duration::from_millis(1));
+        sender_threads().into_iter().find(|tid| !before.contains(tid))
+    })
+    .find(|found| found.is_some() || Instant::now() > named_by)
+    .flatten();
     client.register([("llm", true)]).unwrap();
     assert!(client.flush(Duration::from_secs(5)), "the reading monitor is up");
-    println!("monitor reads, one call every {} µs (calls wake the idle sender):", SPREAD.as_micros());
+    println!(
+        "monitor reads, one call every {} µs (the sender lingers {} ms after a call, checking every {} ms):",
+        PACE.as_micros(),
+        kissmon::LINGER.as_millis(),
+        kissmon::LINGER_TICK.as_millis()
+    );
+    let woken = |from: u64| sender.map_or(0, |tid| switches(tid) - from);
+    let sender_switches = || sender.map_or(0, switches);
 
-    let mut samples = vec![1u64; calls];
-    let spread = |samples: &mut [u64], call: &mut dyn FnMut(usize)| {
-        let mut next = Instant::now();
-        for (i, sample) in samples.iter_mut().enumerate() {
-            next += SPREAD;
-            let now = Instant::now();
-            if next > now {
-                std::thread::sleep(next - now);
-            }
-            let start = Instant::now();
-            call(i);
-            *sample = start.elapsed().as_nanos() as u64;
-        }
-    };
+    // The floor: a paced call that does nothing, the timer pair alone.
+    let (samples, _) = paced(calls / 4, |_| ());
+    report("  nothing (the timer pair alone)", samples, rss_kib(), rss_kib());
     let sent_before = client.stats().sent;
     let rss_before = rss_kib();
-    spread(&mut samples, &mut |_| client.heartbeat());
-    report("  heartbeat()", samples.clone(), rss_before, rss_kib());
+    let from = sender_switches();
+    let (samples, _) = paced(calls, |_| client.heartbeat());
+    let heartbeat_wakeups = woken(from);
+    report("  heartbeat()", samples, rss_before, rss_kib());
     assert!(client.flush(Duration::from_secs(5)));
     let heartbeats = client.stats().sent - sent_before;
 
     let models = ["gpt-4", "gpt-4o-mini", "claude-sonnet", "llama-3"];
     let rss_before = rss_kib();
-    spread(&mut samples, &mut |i| {
-        let usage = LlmUsage::new(models[i % models.len()], "jokes", 145, 87).latency_ms(1850.0);
+    let from = sender_switches();
+    // tokens_in is the call's index, so the monitor can say when each arrived.
+    let (samples, began) = paced(calls, |i| {
+        let usage = LlmUsage::new(models[i % models.len()], "paced", i as u64, 87).latency_ms(1850.0);
         client.log_llm_usage(usage).unwrap();
     });
+    let usage_wakeups = woken(from);
     report("  log_llm_usage()", samples, rss_before, rss_kib());
+    assert!(client.flush(Duration::from_secs(5)));
+    println!(
+        "  sender wake-ups (context switches) while paced: {heartbeat_wakeups} during the heartbeats, \
+         {usage_wakeups} during the llm_usage calls ({calls} calls each)"
+    );
+
+    let from = sender_switches();
+    std::thread::sleep(kissmon::LINGER + IDLE_WINDOW);
+    let idle = woken(from);
+    println!(
+        "  idle: sender wake-ups in the {} s after the last call (linger included): {idle}{}",
+        (kissmon::LINGER + IDLE_WINDOW).as_secs_f64(),
+        if sender.is_none() { " (no /proc: not measured)" } else { "" }
+    );
+    let from = sender_switches();
+    std::thread::sleep(IDLE_WINDOW);
+    let idle = woken(from);
+    println!(
+        "  idle: sender wake-ups in the next {} s: {idle} ({:.1}/s)",
+        IDLE_WINDOW.as_secs(),
+        idle as f64 / IDLE_WINDOW.as_secs_f64()
+    );
+
     assert!(client.close(Duration::from_secs(5)));
     let stats = client.stats();
+    let arrivals = monitor.join().unwrap();
+    let mut delivery: Vec<u64> =
+        arrivals.iter().filter_map(|&(index, at)| Some((at - *began.get(index)?).as_nanos() as u64)).collect();
+    let delivered = delivery.len();
+    let d = summarize(std::mem::take(&mut delivery));
+    println!(
+        "  delivery, call to line read by the monitor ({delivered} llm_usage lines): p50 {:.0} µs  p99 {:.0} µs  \
+         p99.9 {:.0} µs  max {:.0} µs",
+        d.p50 as f64 / 1e3,
+        d.p99 as f64 / 1e3,
+        d.p999 as f64 / 1e3,
+        d.max as f64 / 1e3
+    );
     println!(
         "  {heartbeats} of {calls} heartbeats written as lines of their own (the rest coalesced); \
-         stats: sent {} coalesced {} dropped {}; monitor read {} lines",
-        stats.sent,
-        stats.coalesced,
-        stats.dropped,
-        reader.join().unwrap()
+         stats: sent {} coalesced {} dropped {}",
+        stats.sent, stats.coalesced, stats.dropped
     );
+}
+
+/// A monitor that reads one connection until it closes, noting when each
+/// paced llm_usage line arrived (by its `tokens_in`, the call's index).
+fn timestamping_monitor(path: &PathBuf) -> std::thread::JoinHandle<Vec<(usize, Instant)>> {
+    let listener = UnixListener::bind(path).unwrap();
+    std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut partial = Vec::new();
+        let mut arrivals = Vec::new();
+        while let Ok(n) = stream.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            let at = Instant::now();
+            partial.extend_from_slice(&buf[..n]);
+            let complete = partial.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            for line in partial[..complete].split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                if let Ok(kissmon::Message::LlmUsage(usage)) = kissmon::decode_line(line) {
+                    if usage.feature == "paced" && usage.count.is_none() {
+                        arrivals.push((usage.tokens_in as usize, at));
+                    }
+                }
+            }
+            partial.drain(..complete);
+        }
+        arrivals
+    })
 }
 
 /// A monitor that reads one connection until it closes; returns the lines it read.

@@ -263,6 +263,30 @@ fn many_threads_share_one_client() {
 }
 
 #[test]
+fn queued_calls_keep_their_names_however_many_distinct_names_there_are() {
+    // Past the client's table of shared names (64), queued calls copy theirs.
+    let dir = TempDir::new();
+    let monitor = Monitor::up(&dir.socket());
+    let client = client(&dir);
+    for i in 0..300u64 {
+        let usage = LlmUsage::new(format!("model-{}", i % 150), format!("feature-{}", i % 7), i, 1);
+        client.log_llm_usage(usage.provider(format!("provider-{}", i % 3))).unwrap();
+        if i % 50 == 0 {
+            assert!(client.flush(WAIT));
+        }
+    }
+    assert!(client.flush(WAIT));
+    let lines = parse(&monitor.all_of(client.stats().sent, WAIT));
+    assert_eq!(lines.len(), 300);
+    for (i, line) in lines.iter().enumerate() {
+        assert_eq!(line["tokens_in"], i as u64);
+        assert_eq!(line["model"], format!("model-{}", i % 150));
+        assert_eq!(line["feature"], format!("feature-{}", i % 7));
+        assert_eq!(line["provider"], format!("provider-{}", i % 3));
+    }
+}
+
+#[test]
 fn invalid_arguments_name_the_argument() {
     let err = MonitorClient::builder("").build().unwrap_err().to_string();
     assert!(err.contains("`channel`") && err.contains("got 0"), "{err}");

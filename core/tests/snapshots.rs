@@ -31,7 +31,8 @@ fn lines_of(calls: impl FnOnce(&MonitorClient)) -> Vec<String> {
     let client = MonitorClient::builder("el_serda").socket_path(dir.socket()).pid(12345).build().unwrap();
     calls(&client);
     assert!(client.flush(Duration::from_secs(5)));
-    monitor.take(usize::MAX, Duration::from_millis(200)).iter().map(|line| redact(line)).collect()
+    // Every line the client wrote, once the monitor has read them all.
+    monitor.all_of(client.stats().sent, Duration::from_secs(15)).iter().map(|line| redact(line)).collect()
 }
 
 #[test]

@@ -1,11 +1,12 @@
 """Per-call cost of heartbeat() and log_llm_usage() from Python while the monitor
-is stuck (it accepts connections and never reads), side by side, in one run,
+is stuck (it accepts connections and never reads), and paced (one call every
+200 µs to a monitor that reads: the path real bots take), side by side, in one run,
 with the earlier client's design (a new connection per message) and with the
 peer: the `statsd` package (a UDP client) reporting one LLM call the way its
 users do, two counters and a timer, to a UDP socket on loopback that never reads.
 
     pip install statsd   # the peer
-    python bench/bench_calls.py [--calls 200000] [--baseline-calls 2000]
+    python bench/bench_calls.py [--calls 200000] [--baseline-calls 2000] [--paced-calls 20000]
 
 How it measures:
 * The stuck monitor runs in a child process, so it takes no GIL time from
@@ -16,6 +17,9 @@ How it measures:
   cost (printed as "timer overhead") is included in these figures.
 * "batched": one pair around each batch of BATCH calls, divided by BATCH;
   percentiles are over batches. This removes the timer overhead.
+* "paced": one call every 200 µs to a monitor (another child process) that
+  reads, each call timed with one perf_counter_ns pair. Between two calls
+  the core's sender has written everything; it lingers, so no call wakes it.
 * The earlier design is re-implemented here only as the baseline: per message
   it opens an asyncio Unix connection, writes one JSON line, drains and closes,
   as core/monitor_client.py did. Each await is timed on a running loop.
@@ -59,6 +63,70 @@ def stuck_monitor(path: str) -> None:
         held.append(conn)
         if len(held) > 4096:
             held.pop(0).close()
+
+
+def reading_monitor(path: str) -> None:
+    """Accepts one connection and reads and discards everything."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(16)
+    print("ready", flush=True)
+    conn, _ = listener.accept()
+    while conn.recv(1 << 16):
+        pass
+
+
+PACE_NS = 200_000
+
+
+def paced(call: Callable[..., object], args: tuple[object, ...], calls: int) -> list[float]:
+    """One call every PACE_NS, each timed on its own."""
+    samples = [0.0] * calls
+    next_at = ns()
+    for i in range(calls):
+        next_at += PACE_NS
+        wait = next_at - ns()
+        if wait > 0:
+            time.sleep(wait / 1e9)
+        t0 = ns()
+        call(*args)
+        samples[i] = ns() - t0
+    return samples
+
+
+def run_paced(directory: str, calls: int) -> None:
+    path = os.path.join(directory, "reading.sock")
+    monitor = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), "--reading-monitor", path], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert monitor.stdout is not None and monitor.stdout.readline().strip() == "ready"
+        client = kissmon.MonitorClient("bench", socket_path=path, pid=4242)
+        client.register({"llm": True})
+        assert client.flush(5.0), f"the reading monitor is not up: {client.stats()}"
+        usage_args = ("gpt-4", "jokes", 145, 87, 1850.0)
+        print(f"\npaced: one call every {PACE_NS // 1000} µs, monitor reads; {calls} calls per method, each timed")
+        print(f"{'call':<17} {'p50':>10} {'p99':>10} {'p99.9':>10} {'max':>10}")
+
+        def empty() -> None:
+            pass
+
+        for name, call, args in (
+            ("heartbeat()", client.heartbeat, ()),
+            ("log_llm_usage()", client.log_llm_usage, usage_args),
+            ("empty function", empty, ()),
+        ):
+            ordered = sorted(paced(call, args, calls))
+            figures = [percentile(ordered, q) for q in (50, 99, 99.9)] + [ordered[-1]]
+            print(f"{name:<17} " + " ".join(f"{fmt(value):>10}" for value in figures))
+        assert client.flush(5.0)
+        stats = client.stats()
+        print(f"paced client: sent={stats.sent} coalesced={stats.coalesced} dropped={stats.dropped}")
+        print("(the empty function is the floor: what any call costs right after a sleep, caches cold)")
+        client.close(2.0)
+    finally:
+        monitor.kill()
+        monitor.wait()
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -136,11 +204,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=200_000, help="kissmon calls per method and mode")
     parser.add_argument("--baseline-calls", type=int, default=2_000, help="earlier-design calls per method")
+    parser.add_argument("--paced-calls", type=int, default=20_000, help="paced calls per method")
     parser.add_argument("--stuck-monitor", metavar="PATH", help=argparse.SUPPRESS)
+    parser.add_argument("--reading-monitor", metavar="PATH", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.stuck_monitor:
         stuck_monitor(args.stuck_monitor)
         return
+    if args.reading_monitor:
+        reading_monitor(args.reading_monitor)
+        return
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
     directory = tempfile.mkdtemp(prefix="km-bench-")
     path = os.path.join(directory, "monitor.sock")
@@ -150,11 +224,16 @@ def main() -> None:
     try:
         assert monitor.stdout is not None and monitor.stdout.readline().strip() == "ready"
         run(path, args.calls, args.baseline_calls)
+        run_paced(directory, args.paced_calls)
     finally:
         monitor.kill()
         monitor.wait()
+        for leftover in ("monitor.sock", "reading.sock"):
+            try:
+                os.unlink(os.path.join(directory, leftover))
+            except OSError:
+                pass
         try:
-            os.unlink(path)
             os.rmdir(directory)
         except OSError:
             pass

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::validate;
 use crate::wire::{self, Envelope, Message, Sdk, PROTOCOL_VERSION};
 use heartbeat::Driver;
-use queue::{Outcome, Pending, PendingBeat};
+use queue::{Outcome, PendingBeat};
 use state::State;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -41,6 +41,14 @@ pub const DEFAULT_FLUSH_TIMEOUT: Duration = Duration::from_secs(1);
 pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// What a binding's process-exit hook may spend flushing all its clients together.
 pub const EXIT_FLUSH_BUDGET: Duration = Duration::from_millis(200);
+
+/// How long the sender keeps checking the queue after the last call it saw
+/// before it parks. A call wakes the sender (a system call) only when it is
+/// parked, so calls that come closer together than this cost none.
+pub const LINGER: Duration = Duration::from_millis(20);
+/// How often a lingering sender checks the queue: the most a call waits for
+/// its line to be written, scheduling aside.
+pub const LINGER_TICK: Duration = Duration::from_millis(1);
 
 /// What "later than the clock can say" becomes: a century.
 const FAR_AWAY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
@@ -221,8 +229,9 @@ impl Inner {
     }
 
     /// The hot path: one short critical section, and a wake-up syscall only
-    /// when the sender sleeps with nothing to do, or when `urgent` (state
-    /// changes that should go out, or connect, at once).
+    /// when the sender is parked (it lingers a while after each call, see
+    /// [`LINGER`]), or when `urgent` (state changes that should go out, or
+    /// connect, at once).
     fn submit(&self, urgent: bool, push: impl FnOnce(&mut State) -> Outcome) {
         let mut state = self.lock();
         if state.lifecycle.closed {
@@ -232,7 +241,7 @@ impl Inner {
         let outcome = push(&mut state);
         state.record(outcome);
         state.sender.connect_now |= urgent;
-        let wake = std::mem::take(&mut state.sender.idle) || urgent;
+        let wake = std::mem::take(&mut state.sender.parked) || urgent;
         drop(state);
         if wake {
             self.waker.wake();
@@ -498,7 +507,7 @@ impl MonitorClient {
             if !state.lifecycle.closed {
                 state.counters.coalesced += Inner::set_registration(&mut state, registration, line);
                 state.delivery.accepted += 1;
-                state.sender.idle = false;
+                state.sender.parked = false;
                 drop(state);
                 inner.waker.wake();
             }
@@ -537,7 +546,7 @@ impl MonitorClient {
         }
         let driver = state.heartbeat.start(host, interval, Instant::now());
         if !host {
-            state.sender.idle = false;
+            state.sender.parked = false;
             drop(state);
             inner.waker.wake();
         }
@@ -560,7 +569,7 @@ impl MonitorClient {
         let beat = PendingBeat { ts: now_ts(), lag_ms: Some(lag.as_secs_f64() * 1000.0) };
         let outcome = state.pending.push_heartbeat(beat);
         state.record(outcome);
-        let wake = std::mem::take(&mut state.sender.idle);
+        let wake = std::mem::take(&mut state.sender.parked);
         drop(state);
         if wake {
             inner.waker.wake();
@@ -618,7 +627,7 @@ impl MonitorClient {
             // The sender was not scheduled in time (a loaded machine): count
             // what it will not write here, so `stats()` is final now.
             state.counters.dropped += state.queued();
-            state.pending = Pending::default();
+            state.pending.discard();
             state.delivery.in_flight = 0;
             state.lifecycle.abandoned = true;
         }

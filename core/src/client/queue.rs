@@ -9,11 +9,95 @@ use crate::fold::UsageSums;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-/// An llm_usage call waiting to be written.
+/// Most distinct model, feature and provider names a client keeps in its
+/// name table; a queued call whose name is not in the full table copies it.
+const MAX_NAMES: usize = 64;
+
+/// A name of a queued call: its index in the client's name table, or a copy.
+/// Names come from a small set (models, features, providers), so a queued
+/// call normally allocates nothing and shares no reference count with the
+/// sender, which keeps a mirror of the table.
+#[derive(Debug, Clone)]
+pub(crate) enum Name {
+    Known(u16),
+    Copied(Box<str>),
+}
+
+/// The names queued calls refer to. It only grows (up to [`MAX_NAMES`]), so
+/// a mirror stays valid once it has copied the entries it lacks.
+#[derive(Debug, Default)]
+pub(crate) struct Names(Vec<Arc<str>>);
+
+impl Names {
+    fn name(&mut self, text: &str) -> Name {
+        if let Some(index) = self.0.iter().position(|known| **known == *text) {
+            return Name::Known(index as u16);
+        }
+        if self.0.len() < MAX_NAMES {
+            self.0.push(text.into());
+            return Name::Known((self.0.len() - 1) as u16);
+        }
+        Name::Copied(text.into())
+    }
+
+    pub(crate) fn get<'a>(&'a self, name: &'a Name) -> &'a str {
+        match name {
+            Name::Known(index) => &self.0[usize::from(*index)],
+            Name::Copied(text) => text,
+        }
+    }
+
+    /// Copies into `mirror` the entries it lacks.
+    pub(crate) fn update(&self, mirror: &mut Names) {
+        if mirror.0.len() < self.0.len() {
+            mirror.0.extend(self.0[mirror.0.len()..].iter().cloned());
+        }
+    }
+}
+
+/// An llm_usage call waiting to be written: its names in the client's
+/// [`Names`], its numbers as given.
 #[derive(Debug, Clone)]
 pub(crate) struct PendingUsage {
-    pub(crate) usage: LlmUsage<'static>,
+    model: Name,
+    feature: Name,
+    provider: Option<Name>,
+    /// The call's numbers; its names here are empty.
+    numbers: LlmUsage<'static>,
     pub(crate) ts: f64,
+}
+
+impl PendingUsage {
+    fn new(usage: LlmUsage<'_>, ts: f64, names: &mut Names) -> PendingUsage {
+        PendingUsage {
+            model: names.name(&usage.model),
+            feature: names.name(&usage.feature),
+            provider: usage.provider.as_deref().map(|provider| names.name(provider)),
+            numbers: LlmUsage {
+                model: "".into(),
+                feature: "".into(),
+                provider: None,
+                tokens_in: usage.tokens_in,
+                tokens_out: usage.tokens_out,
+                latency_ms: usage.latency_ms,
+                cache_read_tokens: usage.cache_read_tokens,
+                reasoning_tokens: usage.reasoning_tokens,
+                cost_usd: usage.cost_usd,
+                ok: usage.ok,
+            },
+            ts,
+        }
+    }
+
+    /// The call, with its names looked up in `names` (the client's table or a mirror of it).
+    pub(crate) fn usage<'a>(&'a self, names: &'a Names) -> LlmUsage<'a> {
+        LlmUsage {
+            model: names.get(&self.model).into(),
+            feature: names.get(&self.feature).into(),
+            provider: self.provider.as_ref().map(|provider| names.get(provider).into()),
+            ..self.numbers.clone()
+        }
+    }
 }
 
 /// Several llm_usage calls with one (model, feature, provider, ok), folded
@@ -101,6 +185,8 @@ pub(crate) struct Pending {
     pub(crate) aggregates: Vec<Aggregate>,
     pub(crate) heartbeat: Option<PendingBeat>,
     pub(crate) unregister: Option<Arc<[u8]>>,
+    /// The names queued calls refer to; not taken with them.
+    pub(crate) names: Names,
 }
 
 impl Pending {
@@ -119,6 +205,12 @@ impl Pending {
             + self.aggregates.len() as u64
             + (self.heartbeat.is_some() as u64)
             + (self.unregister.is_some() as u64)
+    }
+
+    /// Forgets everything pending. The name table stays: the sender's mirror
+    /// of it must remain a prefix of it.
+    pub(crate) fn discard(&mut self) {
+        *self = Pending { names: std::mem::take(&mut self.names), ..Pending::default() };
     }
 
     /// At most one heartbeat waits: a newer one replaces its `ts` and keeps
@@ -150,7 +242,8 @@ impl Pending {
         max_aggregates: usize,
     ) -> Outcome {
         if self.usage.len() < capacity {
-            self.usage.push_back(PendingUsage { usage: usage.into_owned(), ts });
+            let pending = PendingUsage::new(usage, ts, &mut self.names);
+            self.usage.push_back(pending);
             return Outcome::Queued;
         }
         if let Some(aggregate) = self.aggregates.iter_mut().find(|a| a.takes(&usage, ts)) {
@@ -164,8 +257,9 @@ impl Pending {
         Outcome::Dropped
     }
 
-    /// Moves what is pending into `into` (which must be empty), keeping this
-    /// side's allocations so the hot path does not reallocate. At most
+    /// Moves what is pending into `into` (which must be empty, and whose name
+    /// table mirrors this one's), keeping this side's allocations so the hot
+    /// path does not reallocate. At most
     /// `max_usage` llm_usage calls move at once, so the sender stays
     /// responsive; the heartbeat always moves, so liveness never waits behind
     /// a backlog. Returns whether everything moved.
@@ -173,6 +267,7 @@ impl Pending {
         debug_assert!(into.is_empty());
         into.register = self.register.take();
         into.heartbeat = self.heartbeat.take();
+        self.names.update(&mut into.names);
         if self.usage.len() > max_usage {
             into.usage.extend(self.usage.drain(..max_usage));
             return false;

@@ -2,10 +2,15 @@
 //! everything pending in one short critical section, encodes it outside the
 //! lock, writes with non-blocking sends, and reconnects with capped
 //! exponential backoff and jitter, replaying the registration first.
+//!
+//! With nothing left to write it lingers for [`LINGER`] after the last call
+//! it saw, checking the queue every [`LINGER_TICK`], and only then parks until
+//! woken: a steady trickle of calls never has to wake it, and an idle client
+//! makes no periodic wake-ups.
 
-use super::queue::{Pending, PendingBeat, PendingUsage};
+use super::queue::{Pending, PendingBeat};
 use super::state::State;
-use super::{socket, Inner, WRITE_STALL_TIMEOUT};
+use super::{socket, Inner, LINGER, LINGER_TICK, WRITE_STALL_TIMEOUT};
 use crate::encode::encode_line_into;
 use crate::wire::{self, Message};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -40,6 +45,10 @@ struct Sender {
     failing: bool,
     last_progress: Instant,
     stall_reported: bool,
+    /// The sequence number of accepted calls as of the last look, and when
+    /// it last moved: the sender lingers for [`LINGER`] after that.
+    seen_accepted: u64,
+    last_call: Instant,
 }
 
 pub(super) fn run(inner: Arc<Inner>) {
@@ -57,6 +66,8 @@ pub(super) fn run(inner: Arc<Inner>) {
         failing: false,
         last_progress: now,
         stall_reported: false,
+        seen_accepted: 0,
+        last_call: now,
     };
     sender.run();
 }
@@ -71,8 +82,13 @@ impl Sender {
             let now = Instant::now();
             let inner = Arc::clone(&self.inner);
             let mut state = inner.lock();
-            state.sender.idle = false;
+            state.sender.parked = false;
+            // Only callers' calls keep the sender lingering, not its own beats.
+            if state.delivery.accepted != self.seen_accepted {
+                self.last_call = now;
+            }
             tick_heartbeat(&mut state, now);
+            self.seen_accepted = state.delivery.accepted;
             if std::mem::take(&mut state.sender.connect_now) {
                 self.next_attempt = self.next_attempt.min(now);
             }
@@ -105,7 +121,7 @@ impl Sender {
                     self.connect(now, waiters > 0);
                 }
                 if self.conn.is_none() {
-                    self.wait_for(None, now);
+                    self.wait_for(None, now, None);
                 }
                 continue;
             }
@@ -115,20 +131,24 @@ impl Sender {
                 }
                 let fd = self.conn.as_ref().map(|c| c.as_raw_fd());
                 if let Some(fd) = fd {
-                    self.wait_for(Some((fd, libc::POLLOUT)), now);
+                    self.wait_for(Some((fd, libc::POLLOUT)), now, None);
                 }
                 continue;
             }
-            // Connected with nothing to write: sleep until a call wakes us,
-            // watching the socket so a monitor that goes away is noticed now.
+            // Connected with nothing to write: linger, looking at the queue
+            // every tick, then park until a call wakes us. Either way watch
+            // the socket, so a monitor that goes away is noticed now.
             let mut state = self.lock();
             if !state.pending.is_empty() || state.sender.connect_now {
                 continue;
             }
-            state.sender.idle = true;
+            let now = Instant::now();
+            let linger = self.last_call + LINGER > now;
+            state.sender.parked = !linger;
             drop(state);
             let fd = self.conn.as_ref().map(|c| c.as_raw_fd()).expect("connected");
-            if self.wait_for(Some((fd, libc::POLLIN)), now) && socket::peer_closed(fd) {
+            let tick = linger.then(|| now + LINGER_TICK);
+            if self.wait_for(Some((fd, libc::POLLIN)), now, tick) && socket::peer_closed(fd) {
                 self.disconnect("the monitor closed the connection".into());
             }
         }
@@ -139,9 +159,9 @@ impl Sender {
     }
 
     /// Waits for the wake pipe, `conn`, the next heartbeat, the next connect
-    /// attempt or the stop deadline. Returns whether `conn` became ready.
-    fn wait_for(&mut self, conn: Option<(i32, libc::c_short)>, now: Instant) -> bool {
-        let mut until: Option<Instant> = None;
+    /// attempt, the stop deadline or `tick`. Returns whether `conn` became ready.
+    fn wait_for(&mut self, conn: Option<(i32, libc::c_short)>, now: Instant, tick: Option<Instant>) -> bool {
+        let mut until: Option<Instant> = tick;
         let mut sooner = |at: Instant| until = Some(until.map_or(at, |u| u.min(at)));
         {
             let mut state = self.lock();
@@ -329,8 +349,8 @@ impl Sender {
         if let Some(line) = batch.register.take() {
             self.buf.extend_from_slice(&line);
         }
-        for PendingUsage { usage, ts } in batch.usage.drain(..) {
-            encode_line_into(&inner.usage_message(usage, ts, None), &mut self.buf);
+        for pending in batch.usage.drain(..) {
+            encode_line_into(&inner.usage_message(pending.usage(&batch.names), pending.ts, None), &mut self.buf);
         }
         for aggregate in batch.aggregates.drain(..) {
             let count = (aggregate.count() > 1).then_some(aggregate.count());
@@ -356,7 +376,7 @@ impl Sender {
             let unwritten = self.buf[self.pos..].iter().filter(|&&b| b == b'\n').count() as u64;
             state.counters.dropped += state.pending.lines() + unwritten;
         }
-        state.pending = Pending::default();
+        state.pending.discard();
         state.delivery.in_flight = 0;
         state.counters.connected = false;
         state.sender.stopped = true;
@@ -379,7 +399,7 @@ fn tick_heartbeat(state: &mut State, now: Instant) {
 }
 
 impl Inner {
-    fn usage_message(&self, usage: super::LlmUsage<'static>, ts: f64, count: Option<u64>) -> Message {
+    fn usage_message(&self, usage: super::LlmUsage<'_>, ts: f64, count: Option<u64>) -> Message {
         Message::LlmUsage(wire::LlmUsage {
             channel: self.config.channel.clone(),
             model: usage.model.into_owned(),

@@ -62,8 +62,10 @@ impl Delivery {
 /// What callers ask of the sender thread, and what it tells them.
 #[derive(Default)]
 pub(super) struct SenderControl {
-    /// The sender sleeps with nothing to do; the next call must wake it.
-    pub(super) idle: bool,
+    /// The sender is parked: it lingered with nothing to do and now sleeps
+    /// until woken, so the next call must wake it. While it lingers this
+    /// stays false, and calls cost no wake-up.
+    pub(super) parked: bool,
     /// Try to connect now, ignoring the backoff (flush, close, register).
     pub(super) connect_now: bool,
     /// Threads waiting in flush or close; while any wait, reconnects are quick.
