@@ -215,9 +215,7 @@ impl Monitor {
 
     /// [`Monitor::wait_status`] for work that takes long on a loaded machine.
     pub fn wait_status_within(&self, channel: &str, status: &str, timeout: Duration) {
-        wait_for(&format!("{channel} {status}"), timeout, || {
-            self.status(channel).as_deref() == Some(status)
-        });
+        wait_for(&format!("{channel} {status}"), timeout, || self.status(channel).as_deref() == Some(status));
     }
 }
 
