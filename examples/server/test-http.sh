@@ -37,12 +37,23 @@ if [ ! -x /usr/bin/prometheus-alertmanager ]; then
 fi
 /usr/bin/prometheus-alertmanager --version 2>&1 | head -n 1
 
-venv="$CARGO_TARGET_DIR/schemathesis-venv"
+# Python 3.12 or later where there is one: 3.11's ast module can raise
+# "SystemError: AST constructor recursion depth mismatch" (CPython gh-106905)
+# inside hypothesis while schemathesis generates cases.
+python=python3
+pyenv_root="$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")"
+for candidate in "$pyenv_root"/versions/3.13*/bin/python3 "$pyenv_root"/versions/3.12*/bin/python3 python3.13 python3.12; do
+  if command -v "$candidate" >/dev/null && "$candidate" -c 'import venv' 2>/dev/null; then
+    python=$candidate
+    break
+  fi
+done
+venv="$CARGO_TARGET_DIR/schemathesis-venv-$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 if ! "$venv/bin/st" --version 2>/dev/null | grep -qx "st, version $schemathesis_version"; then
-  echo "installing schemathesis $schemathesis_version into $venv"
+  echo "installing schemathesis $schemathesis_version into $venv ($("$python" --version))"
   SECONDS=0
   rm -rf "$venv"
-  python3 -m venv "$venv"
+  "$python" -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$schemathesis_version"
   echo "installed in ${SECONDS}s"
 fi
