@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the release artifacts into dist/ (or $DIST_DIR), all with the core
 # crate's version <v>, for Linux x86-64 with glibc >= 2.17:
-#   kissmon-<v>-cp39-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl  Python >= 3.9
+#   kissmon-<v>-cp39-abi3-manylinux2014_x86_64.manylinux_2_17_x86_64.whl  Python >= 3.9
 #   kissmon-<v>.tar.gz                          the Python sdist (builds with cargo)
 #   kissmon-<v>.tgz                             npm package with the prebuilt linux-x64-gnu addon
 #   libkissmon-<v>-linux-x86_64.tar.gz          C: libkissmon.a, libkissmon.so, kissmon.h, pkg-config
@@ -11,9 +11,13 @@
 # Go bots link the C tarball (build tag kissmon_pkgconfig); the Go module
 # itself ships as the repository tag bindings/go/v<v>.
 #
-# Every binary comes from one release build in
-# $CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release, linked by zig against
-# glibc 2.17 (cargo-zigbuild, and maturin --zig for the wheel). Needs cargo,
+# The server, the Node addon and the C library come from one release build
+# in $CARGO_TARGET_DIR/dist-build, linked by cargo-zigbuild against glibc
+# 2.17; the wheel from maturin --zig in $CARGO_TARGET_DIR/dist-build-wheel.
+# Each has its own folder because cargo rebuilds everything when the linker
+# changes (maturin's zig wrapper is not cargo-zigbuild's, and the checkout's
+# builds link with gcc), so one shared folder would rebuild it all each
+# time. Needs cargo,
 # python3, node and npm; installs maturin, ziglang and cargo-zigbuild from
 # PyPI into $CARGO_TARGET_DIR/dist-venv. Writes nothing outside dist/ and
 # $CARGO_TARGET_DIR.
@@ -24,7 +28,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$repo/target}"
 dist="${DIST_DIR:-$repo/dist}"
 rust_target=x86_64-unknown-linux-gnu
 glibc=2.17
-release="$CARGO_TARGET_DIR/$rust_target/release"
+build_dir="$CARGO_TARGET_DIR/dist-build"
+wheel_build_dir="$CARGO_TARGET_DIR/dist-build-wheel"
+release="$build_dir/$rust_target/release"
 stage="$CARGO_TARGET_DIR/dist-stage"
 venv="$CARGO_TARGET_DIR/dist-venv"
 tools=("maturin==1.16.0" "ziglang==0.17.0" "cargo-zigbuild==0.24.0")
@@ -39,9 +45,10 @@ version="$(cargo pkgid --locked -p kissmon | sed 's/.*[#@]//')"
 node_version="$(node -p 'require("./bindings/node/package.json").version')"
 [ "$node_version" = "$version" ] ||
   fail "bindings/node/package.json has version $node_version, the core crate $version: make them equal"
-# Same date in every archive, so that a rebuild of one commit gives the same bytes.
-export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}"
-tar_flags=(--sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH")
+# Same date in every archive, so that a rebuild of one commit gives the same
+# bytes. Not exported: the cc crate rebuilds C code when SOURCE_DATE_EPOCH changes.
+epoch="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}"
+tar_flags=(--sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch")
 
 step "build tools in $venv: ${tools[*]}"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
@@ -53,21 +60,21 @@ rm -rf "$dist" "$stage"
 mkdir -p "$dist" "$stage"
 
 step "release build: kissmon-server, the Node addon, the C library (zig, glibc $glibc)"
-cargo zigbuild --release --locked --target "$rust_target.$glibc" -p kissmon-server -p kissmon-node
+CARGO_TARGET_DIR="$build_dir" cargo zigbuild --release --locked --target "$rust_target.$glibc" -p kissmon-server -p kissmon-node
 # The ABI version names the shared library's soname, as it names the symbol
 # kissmon_abi_v<N> that programs link against.
 abi="$(sed -n 's/^void kissmon_abi_v\([0-9][0-9]*\)(void);$/\1/p' bindings/c/include/kissmon.h)"
 [ -n "$abi" ] || fail "bindings/c/include/kissmon.h declares no kissmon_abi_v<N>"
 c_log="$stage/kissmon-c-build.log"
-cargo zigbuild rustc --release --locked --target "$rust_target.$glibc" -p kissmon-c -- \
+CARGO_TARGET_DIR="$build_dir" cargo-zigbuild rustc --release --locked --target "$rust_target.$glibc" -p kissmon-c -- \
   --print native-static-libs -C "link-arg=-Wl,-soname,libkissmon.so.$abi" 2>&1 | tee "$c_log" | grep -v '^note: ' >&2 || true
 native_libs="$(sed -n 's/^note: native-static-libs: //p' "$c_log" | tail -n 1)"
 [ -n "$native_libs" ] || fail "cargo printed no native-static-libs for kissmon-c (log: $c_log)"
 
 step "Python wheel (maturin --zig, manylinux2014) and sdist"
-maturin build --release --locked --zig --target "$rust_target" --compatibility manylinux2014 \
+CARGO_TARGET_DIR="$wheel_build_dir" maturin build --release --locked --zig --target "$rust_target" --compatibility manylinux2014 \
   -m bindings/python/Cargo.toml -o "$dist"
-maturin sdist -m bindings/python/Cargo.toml -o "$dist"
+CARGO_TARGET_DIR="$wheel_build_dir" maturin sdist -m bindings/python/Cargo.toml -o "$dist"
 
 step "C library: libkissmon-$version-linux-x86_64.tar.gz"
 c_name="libkissmon-$version-linux-x86_64"
