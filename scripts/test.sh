@@ -39,4 +39,9 @@ bash examples/server/test-http.sh
 step "dashboard in headless Chromium (examples/server/tests/browser; installs chromium and playwright-core)"
 bash examples/server/tests/browser/test.sh
 
+# ---- release artifacts (issue 15): builds dist/, installs each artifact with no Rust toolchain on PATH
+step "dist: scripts/test-dist.sh (builds dist/ with zig; installs maturin, ziglang, cargo-zigbuild, auditwheel)"
+bash scripts/test-dist.sh
+# ---- end release artifacts
+
 step "all tests passed"

@@ -25,7 +25,7 @@ lib_dir="$target_dir/release"
 version="$(cargo pkgid --manifest-path "$manifest" -p kissmon-c | sed 's/.*[#@]//')"
 include_dir="$(cd "$here/include" && pwd)"
 for pc in kissmon kissmon-static; do
-  sed -e "s|@PREFIX@|$lib_dir|" -e "s|@INCLUDEDIR@|$include_dir|" -e "s|@VERSION@|$version|" \
+  sed -e "s|@PREFIX@|$lib_dir|" -e "s|@LIBDIR@|\${prefix}|" -e "s|@INCLUDEDIR@|$include_dir|" -e "s|@VERSION@|$version|" \
     -e "s|@NATIVE_STATIC_LIBS@|$native_libs|" "$here/pkgconfig/$pc.pc.in" >"$lib_dir/$pc.pc"
 done
 echo "$lib_dir"

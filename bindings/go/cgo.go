@@ -1,12 +1,10 @@
 package kissmon
 
-// The one file that talks to C. The static library is linked by its full
-// path: with -lkissmon the linker would pick libkissmon.so if it sat in the
-// same folder. build-lib.sh builds it and copies it to lib/.
+// The one file that talks to C. Where the header and the static library
+// come from is link_checkout.go's (the default: this checkout's build) or
+// link_pkgconfig.go's (build tag kissmon_pkgconfig: an installed library).
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../c/include
-#cgo LDFLAGS: ${SRCDIR}/lib/libkissmon.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 #cgo noescape kissmon_go_log_llm_usage
 #cgo nocallback kissmon_go_log_llm_usage
 #cgo noescape kissmon_client_heartbeat

@@ -26,7 +26,8 @@ pub use encode::{encode_line, encode_line_into};
 pub use error::{DecodeError, Error, ErrorClass, Result};
 pub use wire::{default_socket_path, Message, DEFAULT_SOCKET_PATH, MAX_LINE_BYTES, PROTOCOL_VERSION, SOCKET_ENV};
 
-/// The README's Rust example, compiled by `cargo test` so it cannot drift.
+/// The crate README's example, compiled by `cargo test` so it cannot drift
+/// (`tests/readme.rs` checks that the repository README shows the same one).
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

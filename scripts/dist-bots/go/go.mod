@@ -1,0 +1,3 @@
+module example.com/dist-bot
+
+go 1.24
