@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs the conformance corpus through every language's adapter, or some:
-#   bash conformance/run.sh [--lang rust,python,node,go,c]
+#   bash conformance/run.sh [--lang rust,python,node,go,c,kotlin]
 # Builds the harness and what each adapter needs (in the shared target/, with
 # each binding's own build: bindings/c/build-lib.sh, the Python wheel, the
-# Node addon), checks the READMEs' counts, then prints one line per language:
+# Node addon, the Kotlin classes through Maven), checks the READMEs' counts,
+# then prints one line per language:
 #   conformance <lang>: N passed, M failed, K not applicable
 # and exits non-zero if any case failed or anything did not build.
 set -euo pipefail
@@ -14,12 +15,12 @@ export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-0}"
 python="${PYTHON:-python3}"
 out="$CARGO_TARGET_DIR/conformance"
 
-langs="rust,python,node,go,c"
+langs="rust,python,node,go,c,kotlin"
 while [ $# -gt 0 ]; do
   case "$1" in
     --lang) langs="${2:?--lang needs a list}"; shift 2 ;;
     --lang=*) langs="${1#--lang=}"; shift ;;
-    *) echo "usage: bash conformance/run.sh [--lang rust,python,node,go,c]" >&2; exit 2 ;;
+    *) echo "usage: bash conformance/run.sh [--lang rust,python,node,go,c,kotlin]" >&2; exit 2 ;;
   esac
 done
 
@@ -70,6 +71,16 @@ build_c() {
     adapter=("$out/kissmon-conformance-c")
 }
 
+build_kotlin() {
+  # The classes of bindings/kotlin/test.sh's Maven build (cargo, kotlinc), on a JDK 22+.
+  local java_home kotlin=bindings/kotlin
+  java_home="$(bash "$kotlin/java-home.sh")" &&
+    JAVA_HOME="$java_home" mvn -B -q -ntp -f "$kotlin/pom.xml" test-compile &&
+    adapter=("$java_home/bin/java" --enable-native-access=ALL-UNNAMED
+      -cp "$kotlin/target/classes:$kotlin/target/test-classes:$(cat "$kotlin/target/test-classpath.txt")"
+      io.kissmon.conformance.AdapterKt)
+}
+
 log "harness"
 cargo build --locked --quiet -p kissmon-conformance
 harness="$CARGO_TARGET_DIR/debug/kissmon-conformance"
@@ -79,7 +90,7 @@ status=0
 IFS=, read -ra chosen <<<"$langs"
 for lang in "${chosen[@]}"; do
   case "$lang" in
-    rust | python | node | go | c) ;;
+    rust | python | node | go | c | kotlin) ;;
     *) echo "conformance: no adapter for language '$lang'" >&2; exit 2 ;;
   esac
   log "$lang: build"

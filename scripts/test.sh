@@ -20,7 +20,7 @@ step "cargo test (core, harness, server)"
 cargo test --locked
 
 # Each binding owns a test script next to its code.
-for lang in c go python node; do
+for lang in c go python node kotlin; do
   script="bindings/$lang/test.sh"
   if [ -f "$script" ]; then
     step "bindings/$lang"

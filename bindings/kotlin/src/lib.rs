@@ -1,0 +1,18 @@
+//! The JVM binding of kissmon: the core's `MonitorClient` and `decode_line`
+//! exported through UniFFI, whose Java generator (uniffi-bindgen-java) writes
+//! the FFM glue in `src/main/java/io/kissmon/ffi`. The Kotlin package
+//! `io.kissmon` wraps that glue into the public API.
+//!
+//! Nothing here encodes, validates, queues or schedules: every function
+//! converts JVM values (signed integers, seconds as `f64`) into the core's
+//! types and calls the core. Errors cross in one place, [`error`].
+
+mod client;
+mod decode;
+mod error;
+
+pub use client::{Defaults, NativeClient, NativeStats, NativeUsage};
+pub use decode::decode_line;
+pub use error::NativeError;
+
+uniffi::setup_scaffolding!("kissmon");
