@@ -127,7 +127,8 @@ strip --strip-unneeded "$node_root/kissmon.linux-x64-gnu.node"
 # come from this same zig-linked release build (the Kotlin build's to wire).
 if [ -f bindings/kotlin/pom.xml ]; then
   step "Kotlin jar (bindings/kotlin/pom.xml)"
-  mvn -B -q -f bindings/kotlin/pom.xml -DskipTests -Dkotlin.compiler.execution.strategy=in-process package
+  JAVA_HOME="$(bash bindings/kotlin/java-home.sh)" \
+    mvn -B -q -f bindings/kotlin/pom.xml -DskipTests -Dkotlin.compiler.execution.strategy=in-process package
   jars=()
   for jar in bindings/kotlin/target/*.jar; do
     case "$jar" in *-sources.jar | *-javadoc.jar | *-tests.jar) ;; *) [ -f "$jar" ] && jars+=("$jar") ;; esac
