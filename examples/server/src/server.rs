@@ -93,7 +93,7 @@ impl Server {
         let state = if http.is_some() { state.with_events(Arc::clone(&events)) } else { state };
         let ingest = Arc::new(Ingest::new(Arc::clone(&counters), store.clone(), state_tx, config.reject_peer_mismatch));
         let (stop_tx, stop_rx) = watch::channel(false);
-        let alerts = crate::alerts::start(
+        let (alerts, alerts_task) = crate::alerts::start(
             &config.alerts,
             &config.db_path,
             http_addr,
@@ -179,6 +179,7 @@ impl Server {
         if let Some(http_task) = http_task {
             let _ = http_task.await;
         }
+        let _ = alerts_task.await;
         tokio::task::spawn_blocking(move || {
             let served = control.join().map_err(|_| Error::new("the control thread panicked"))?;
             store.push_meta("monitor_stopped_at", iso(SystemTime::now()));

@@ -107,6 +107,8 @@ impl AttemptRow {
 enum Write {
     Alert(AlertRow),
     Attempt(AttemptRow),
+    /// Answered once every row queued before it is committed (or failed).
+    Flush(SyncSender<()>),
 }
 
 /// The handle rows go through; cheap to clone.
@@ -143,17 +145,39 @@ impl Db {
     pub fn attempt(&self, row: AttemptRow) {
         self.push(Write::Attempt(row));
     }
+
+    /// Waits, at most `timeout`, until every row queued so far is stored:
+    /// at shutdown, so that a restart knows what was already notified.
+    /// Blocking: call it off the async threads.
+    pub fn flush(&self, timeout: Duration) -> bool {
+        let (done, stored) = sync_channel(1);
+        let deadline = std::time::Instant::now() + timeout;
+        let mut write = Write::Flush(done);
+        loop {
+            match self.queue.try_send(write) {
+                Ok(()) => break,
+                Err(std::sync::mpsc::TrySendError::Full(back)) if std::time::Instant::now() < deadline => {
+                    write = back;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(_) => return false,
+            }
+        }
+        stored.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now())).is_ok()
+    }
 }
 
 fn write_loop(mut conn: Connection, rows: Receiver<Write>, counters: &Counters) {
     while let Ok(first) = rows.recv() {
         let mut batch = vec![first];
         batch.extend(rows.try_iter().take(1024));
+        let (batch, flushes): (Vec<Write>, Vec<Write>) = batch.into_iter().partition(|w| !matches!(w, Write::Flush(_)));
         let written = (|| -> rusqlite::Result<()> {
             let tx = conn.transaction()?;
             for write in &batch {
                 match write {
                     Write::Alert(row) => upsert(&tx, row)?,
+                    Write::Flush(_) => {}
                     Write::Attempt(row) => {
                         tx.execute(
                             "INSERT INTO alert_notifications (ts, alert_key, notifier, status, attempt, outcome, error)
@@ -176,6 +200,11 @@ fn write_loop(mut conn: Connection, rows: Receiver<Write>, counters: &Counters) 
         if let Err(err) = written {
             counters.add(Counter::alert_rows_shed, batch.len() as u64);
             tracing::warn!("alerts: cannot store {} rows: {err}", batch.len());
+        }
+        for flush in flushes {
+            if let Write::Flush(done) = flush {
+                let _ = done.send(());
+            }
         }
     }
 }

@@ -272,6 +272,12 @@ impl Engine {
             let snapshot = Arc::clone(&fleet.borrow_and_update());
             self.evaluate(&snapshot, SystemTime::now());
         }
+        // What was notified is stored before the monitor exits, so that a
+        // restart does not notify it again.
+        let db = self.db.clone();
+        if !tokio::task::spawn_blocking(move || db.flush(Duration::from_secs(5))).await.unwrap_or(false) {
+            tracing::warn!("alerts: the last alert rows were not all stored before stopping");
+        }
     }
 
     fn evaluate(&mut self, fleet: &Fleet, now: SystemTime) {

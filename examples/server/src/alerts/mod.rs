@@ -70,7 +70,8 @@ pub struct Alerts {
     pub reload: Arc<Notify>,
 }
 
-/// Starts the engine on the current runtime and a thread per notifier.
+/// Starts the engine on the current runtime and a thread per notifier; the
+/// engine's task ends, its rows stored, once `stop` turns true.
 pub fn start(
     config: &AlertsConfig,
     db_path: &Path,
@@ -78,7 +79,7 @@ pub fn start(
     counters: Arc<Counters>,
     fleet: watch::Receiver<Arc<Fleet>>,
     stop: watch::Receiver<bool>,
-) -> Result<Alerts> {
+) -> Result<(Alerts, tokio::task::JoinHandle<()>)> {
     let db = db::Db::start(db_path, counters)?;
     let reads = Arc::new(Reads::new(db_path));
     let restored = reads.with(db::firing)?;
@@ -97,7 +98,8 @@ pub fn start(
     let engine =
         engine::Engine::new(config.rules.clone(), notifiers, Arc::clone(&stats), db, restored, publish, &external_url);
     let reload = Arc::new(Notify::new());
-    tokio::spawn(engine.run(fleet, reads, config.evaluate_every, config.usage_every, Arc::clone(&reload), stop));
+    let engine =
+        tokio::spawn(engine.run(fleet, reads, config.evaluate_every, config.usage_every, Arc::clone(&reload), stop));
     tracing::info!(
         "alerts: {} rules, notifiers: {}",
         config.rules.len(),
@@ -107,5 +109,5 @@ pub fn start(
             config.notifiers.iter().map(|n| format!("{} ({})", n.name, n.target.kind())).collect::<Vec<_>>().join(", ")
         }
     );
-    Ok(Alerts { view, stats, reload })
+    Ok((Alerts { view, stats, reload }, engine))
 }
