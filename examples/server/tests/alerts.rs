@@ -9,28 +9,48 @@ use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 use support::*;
 
-/// A bot whose pid is a `sleep` child, so that the test can SIGKILL "the bot".
+/// A real bot process: this test binary run again as `bot_process`, with a
+/// client that lives and dies with it, so that SIGKILL ends both at once.
 struct Bot {
     child: Child,
-    _client: kissmon::MonitorClient,
+}
+
+const BOT_CHANNEL: &str = "KISSMON_TEST_BOT_CHANNEL";
+const BOT_SOCKET: &str = "KISSMON_TEST_BOT_SOCKET";
+
+/// The body of a bot process (see [`Bot`]); a plain test run skips it.
+#[test]
+fn bot_process() {
+    let (Ok(channel), Ok(socket)) = (std::env::var(BOT_CHANNEL), std::env::var(BOT_SOCKET)) else {
+        return;
+    };
+    let client = kissmon::MonitorClient::builder(channel)
+        .socket_path(socket)
+        .heartbeat_interval(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    client.register([("llm", true)]).unwrap();
+    // Until SIGKILL (or the parent test's end: stdin closes).
+    let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new());
 }
 
 impl Bot {
     fn start(monitor: &Monitor, channel: &str) -> Bot {
-        let child = Command::new("sleep").arg("600").spawn().unwrap();
-        let client = kissmon::MonitorClient::builder(channel)
-            .socket_path(&monitor.socket)
-            .pid(child.id())
-            .heartbeat_interval(Duration::from_secs(30))
-            .build()
+        let child = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "bot_process", "--nocapture", "--test-threads", "1"])
+            .env(BOT_CHANNEL, channel)
+            .env(BOT_SOCKET, &monitor.socket)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
             .unwrap();
-        client.register([("llm", true)]).unwrap();
         monitor.wait_status(channel, "online");
+        assert_eq!(bot_field(&monitor.db, channel, "pid").and_then(|p| p.parse().ok()), Some(child.id()));
         // The prober has seen the pid in /proc, so its end is noticed.
         wait_for("the pid looked up", Duration::from_secs(15), || {
             bot_field(&monitor.db, channel, "proc_start").is_some()
         });
-        Bot { child, _client: client }
+        Bot { child }
     }
 
     fn kill(&mut self) -> Instant {
@@ -207,6 +227,7 @@ fn a_restart_while_firing_does_not_notify_again() {
     bot.kill();
     let first = receiver.wait_notice("firing", "restart-dead", 1);
     monitor.stop();
+    let first_log = monitor.log_text();
     let monitor = Monitor::start(&dir, &["--alert-webhook", &receiver.url]);
     let alerts = monitor.wait_api("the restored alert", "/api/v1/alerts", |a| {
         active(a, "BotDead", "restart-dead").is_some_and(|a| a["state"] == "firing")
@@ -217,7 +238,13 @@ fn a_restart_while_firing_does_not_notify_again() {
     later.kill();
     receiver.wait_notice("firing", "restart-later", 1);
     let again = receiver.notices("firing", "restart-dead");
-    assert_eq!(again.len(), 1, "notified once across the restart");
+    let bodies: Vec<String> = receiver.requests().iter().map(|r| r.raw.clone()).collect();
+    assert_eq!(
+        again.len(),
+        1,
+        "notified once across the restart: {bodies:#?}\nfirst log:\n{first_log}\nlog:\n{}",
+        monitor.log_text()
+    );
     assert_eq!(again[0].body["alerts"][0]["fingerprint"], first.body["alerts"][0]["fingerprint"]);
 }
 
