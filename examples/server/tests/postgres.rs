@@ -370,3 +370,18 @@ fn the_postgres_schema_matches_sqlite_s_apart_from_monitor_id() {
     let schema_version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0)).unwrap();
     assert_eq!(schema_version, i64::from(migrate::LATEST), "the two lists have as many steps");
 }
+
+#[test]
+fn the_fleet_endpoint_on_sqlite_is_this_monitor_s_registry() {
+    let dir = TempDir::new();
+    let monitor = Monitor::start(&dir, &["--monitor-id", "solo"]);
+    let _bot = Bot::register(&monitor.socket, "lonely");
+    let fleet = monitor.wait_api("the bot in /api/v1/fleet", "/api/v1/fleet", |fleet| {
+        fleet["bots"].as_array().is_some_and(|bots| bots.len() == 1)
+    });
+    assert_eq!(fleet["storage"], "sqlite");
+    assert_eq!(fleet["monitor_id"], "solo");
+    assert_eq!(fleet["bots"][0]["monitor_id"], "solo");
+    assert_eq!(fleet["bots"][0]["channel"], "lonely");
+    assert_eq!(fleet["monitors"][0]["monitor_id"], "solo");
+}
