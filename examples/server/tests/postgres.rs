@@ -36,6 +36,8 @@ impl PgMonitor {
             .args(FAST)
             .args(extra)
             .env_remove("RUST_LOG")
+            // Its alert state file (kept in the temp dir with PostgreSQL) goes in the test's dir.
+            .env("TMPDIR", &dir.0)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
