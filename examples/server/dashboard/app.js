@@ -716,14 +716,40 @@ function wire() {
   document.addEventListener('scroll', tickSoon, { passive: true, capture: true });
 }
 
+// Monitors sharing a PostgreSQL: every monitor's bots, as each last stored
+// them (/api/v1/fleet); hidden on SQLite, where the table above is the fleet.
+async function loadMonitors() {
+  const fleet = await api('/api/v1/fleet');
+  const section = document.getElementById('monitors');
+  if (fleet.storage !== 'postgresql') {
+    section.hidden = true;
+    return;
+  }
+  section.hidden = false;
+  const names = fleet.monitors.map((m) => `${m.monitor_id}${m.monitor_id === fleet.monitor_id ? ' (this one)' : ''}${m.stopped_at ? ' stopped' : ''}`);
+  document.getElementById('monitor-list').textContent = names.join(', ');
+  const rows = fleet.bots.map((bot) => {
+    const tr = el('tr', undefined, { 'data-status': bot.status });
+    tr.append(
+      el('td', bot.monitor_id),
+      el('td', bot.channel),
+      el('td', bot.status),
+      el('td', ago(Date.now() - Date.parse(bot.last_seen))),
+      el('td', bot.status_reason ?? ''),
+    );
+    return tr;
+  });
+  document.getElementById('fleet-rows').replaceChildren(...rows);
+}
+
 // Heartbeats are not events: last heartbeat, lag and rss come from a refresh
 // that is rarer for big fleets, and starts after the first load.
 function refresh() {
   const every = Math.max(2000, state.bots.size * 2);
-  setTimeout(() => loadBots().catch(showError).finally(refresh), every);
+  setTimeout(() => Promise.all([loadBots(), loadMonitors()]).catch(showError).finally(refresh), every);
 }
 
 wire();
 startAlertPanel(api, el);
-loadBots().catch(showError).finally(refresh);
+Promise.all([loadBots(), loadMonitors()]).catch(showError).finally(refresh);
 stream();

@@ -69,6 +69,10 @@ pub struct Config {
     pub log: String,
     /// Alert rules and notifiers (`[alerts]` in the config file, `--alert-webhook`).
     pub alerts: crate::alerts::AlertsConfig,
+    /// Who this monitor is in a database several monitors share (PostgreSQL): the hostname by default.
+    pub monitor_id: String,
+    /// Where metrics go over OTLP/HTTP protobuf (`.../v1/metrics`), if anywhere.
+    pub otlp_endpoint: Option<String>,
 }
 
 impl Config {
@@ -95,7 +99,22 @@ impl Config {
             forget_after: Duration::from_secs(24 * 3600),
             log: "info".to_string(),
             alerts: crate::alerts::AlertsConfig::default(),
+            monitor_id: hostname(),
+            otlp_endpoint: None,
         }
+    }
+
+    /// `--db` as messages show it: a PostgreSQL URL without its password.
+    pub fn db_shown(&self) -> String {
+        match self.postgres_url() {
+            Some(url) => crate::store::postgres::hide_password(url),
+            None => self.db_path.display().to_string(),
+        }
+    }
+
+    /// The PostgreSQL URL of `--db`, when it names one rather than a SQLite file.
+    pub fn postgres_url(&self) -> Option<&str> {
+        crate::store::postgres::url(&self.db_path)
     }
 
     /// The defaults, with the socket from `$KISSBOT_MONITOR_SOCKET` and the
@@ -143,6 +162,16 @@ impl Config {
                 )));
             }
         }
+        if self.monitor_id.is_empty() || self.monitor_id.chars().any(char::is_control) || self.monitor_id.len() > 128 {
+            return Err(Error::new(format!(
+                "--monitor-id (monitor_id in a config file) must be 1 to 128 bytes without control characters, got {:?}",
+                self.monitor_id
+            )));
+        }
+        if let Some(endpoint) = &self.otlp_endpoint {
+            crate::otlp::check_endpoint(endpoint)
+                .map_err(|why| Error::new(format!("--otlp-endpoint (otlp_endpoint in a config file): {why}")))?;
+        }
         if self.http_max_connections == 0 {
             return Err(Error::new(
                 "--http-max-connections (http_max_connections in a config file) must be at least 1",
@@ -160,6 +189,20 @@ impl Config {
             _ => self.stale_default,
         };
         wanted.max(self.stale_floor)
+    }
+}
+
+/// This host's name, the default monitor id; `localhost` when it cannot be read.
+fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most `buf.len()` bytes into `buf`.
+    let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    let name = String::from_utf8_lossy(&buf[..end]).trim().to_owned();
+    if ok && !name.is_empty() {
+        name
+    } else {
+        "localhost".to_owned()
     }
 }
 
@@ -224,6 +267,8 @@ mod tests {
             forget_after: Duration::from_secs(12),
             log: "debug".into(),
             alerts: crate::alerts::AlertsConfig { rules: Vec::new(), ..Default::default() },
+            monitor_id: "other-host".into(),
+            otlp_endpoint: Some("http://127.0.0.1:4318/v1/metrics".into()),
         }
     }
 
@@ -232,6 +277,7 @@ mod tests {
         let (mut config, defaults) = (unusual(), Config::new("s", "d"));
         Settings::of(&defaults).apply(&mut config);
         assert_eq!(config.http_token.take().as_deref(), Some("token"), "no token is no setting, not a removal");
+        assert!(config.otlp_endpoint.take().is_some(), "no endpoint is no setting, not a removal");
         assert_eq!(config, defaults);
         let mut config = Config::new("s", "d");
         Settings::of(&unusual()).apply(&mut config);

@@ -55,6 +55,9 @@ counters! {
     storage_errors,
     storage_rows_lost,
     monitor_rss_kib,
+    otlp_exports,
+    otlp_export_failures,
+    otlp_exports_deferred,
 }
 
 impl Counter {

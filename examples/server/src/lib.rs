@@ -16,6 +16,7 @@ pub mod demo;
 mod error;
 pub mod http;
 pub mod ingest;
+pub mod otlp;
 pub mod probe;
 pub mod registry;
 pub mod remote;

@@ -99,6 +99,7 @@ impl Remote {
             .map(|bots| {
                 bots.iter()
                     .map(|bot| BotStatus {
+                        monitor_id: None,
                         channel: text(&bot["channel"]).unwrap_or_default(),
                         pid: bot["pid"].as_i64().unwrap_or_default(),
                         status: text(&bot["status"]).unwrap_or_default(),
@@ -123,7 +124,9 @@ impl Remote {
             .map(|map| map.iter().map(|(k, v)| (k.clone(), v.as_i64().unwrap_or_default())).collect())
             .unwrap_or_default();
         Ok(StatusReport {
+            monitors: Vec::new(),
             monitor: MonitorInfo {
+                monitor_id: None,
                 pid: monitor["pid"].as_u64().map(|pid| pid.to_string()),
                 started_at: text(&monitor["started_at"]),
                 stopped_at: None,
@@ -164,6 +167,7 @@ impl Remote {
                 groups
                     .iter()
                     .map(|g| UsageLine {
+                        monitor_id: None,
                         channel: g["channel"].as_str().unwrap_or_default().to_owned(),
                         model: g["model"].as_str().unwrap_or_default().to_owned(),
                         feature: g["feature"].as_str().unwrap_or_default().to_owned(),

@@ -14,6 +14,9 @@ use std::time::{Duration, SystemTime};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct BotStatus {
+    /// The monitor the bot reports to, in a database several monitors share (PostgreSQL).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monitor_id: Option<String>,
     pub channel: String,
     pub pid: i64,
     pub status: String,
@@ -33,6 +36,8 @@ pub struct BotStatus {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct MonitorInfo {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monitor_id: Option<String>,
     pub pid: Option<String>,
     pub started_at: Option<String>,
     /// Empty while running (or after a crash).
@@ -42,6 +47,9 @@ pub struct MonitorInfo {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct StatusReport {
     pub monitor: MonitorInfo,
+    /// Every monitor of a shared database (PostgreSQL), by monitor_id; empty for SQLite.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub monitors: Vec<MonitorInfo>,
     pub bots: Vec<BotStatus>,
     pub counters: BTreeMap<String, i64>,
     /// Alerts firing (and, from a running monitor's API, pending).
@@ -83,6 +91,9 @@ fn optional_column(existing: &[String], name: &str) -> String {
 }
 
 pub fn read_status(path: &Path) -> Result<StatusReport> {
+    if let Some(url) = store::postgres::url(path) {
+        return store::postgres::read::status_report(url);
+    }
     let conn = store::open_for_reading(path, "bot_status")?;
     status_from(&conn, path)
 }
@@ -106,6 +117,7 @@ pub fn status_from(conn: &Connection, path: &Path) -> Result<StatusReport> {
             let features_json: String = row.get(3)?;
             let last_seen: String = row.get(5)?;
             Ok(BotStatus {
+                monitor_id: None,
                 channel: row.get(0)?,
                 pid: row.get(1)?,
                 status: row.get(2)?,
@@ -124,12 +136,19 @@ pub fn status_from(conn: &Connection, path: &Path) -> Result<StatusReport> {
         })
         .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
         .context(|| format!("cannot read bot_status in {}", path.display()))?;
-    Ok(StatusReport { monitor: monitor_info(conn), bots, counters: read_counters(conn), alerts: firing_alerts(conn) })
+    Ok(StatusReport {
+        monitor: monitor_info(conn),
+        monitors: Vec::new(),
+        bots,
+        counters: read_counters(conn),
+        alerts: firing_alerts(conn),
+    })
 }
 
 fn monitor_info(conn: &Connection) -> MonitorInfo {
     let get = |key: &str| store::meta(conn, key).filter(|v| !v.is_empty());
     MonitorInfo {
+        monitor_id: None,
         pid: get("monitor_pid"),
         started_at: get("monitor_started_at"),
         stopped_at: get("monitor_stopped_at"),
@@ -195,6 +214,17 @@ pub fn render_status(report: &StatusReport) -> String {
         }
         _ => {}
     }
+    for monitor in &report.monitors {
+        let id = monitor.monitor_id.as_deref().unwrap_or("?");
+        let pid = monitor.pid.as_deref().unwrap_or("?");
+        let _ = match (&monitor.started_at, &monitor.stopped_at) {
+            (_, Some(stopped)) => writeln!(out, "monitor {id}: pid {pid}, stopped at {stopped}"),
+            (Some(started), None) => writeln!(out, "monitor {id}: pid {pid}, started at {started}"),
+            (None, None) => writeln!(out, "monitor {id}"),
+        };
+    }
+    // A shared database (PostgreSQL) names each bot's monitor in a first column.
+    let fleet = report.bots.iter().any(|bot| bot.monitor_id.is_some());
     if report.bots.is_empty() {
         out.push_str("no bots\n");
     } else {
@@ -209,19 +239,24 @@ pub fn render_status(report: &StatusReport) -> String {
                 if bot.peer_mismatch {
                     flags.push("peer_mismatch");
                 }
-                vec![
-                    bot.channel.clone(),
-                    bot.pid.to_string(),
-                    bot.status.clone(),
-                    bot.last_seen_age_s.map_or_else(|| "?".into(), |age| short_age(Duration::from_secs_f64(age))),
-                    bot.lang.clone().unwrap_or_else(|| "-".into()),
-                    features_text(&bot.features),
-                    if flags.is_empty() { "-".into() } else { flags.join(",") },
-                    bot.reason.clone().unwrap_or_default(),
-                ]
+                let monitor = fleet.then(|| bot.monitor_id.clone().unwrap_or_default());
+                monitor
+                    .into_iter()
+                    .chain([
+                        bot.channel.clone(),
+                        bot.pid.to_string(),
+                        bot.status.clone(),
+                        bot.last_seen_age_s.map_or_else(|| "?".into(), |age| short_age(Duration::from_secs_f64(age))),
+                        bot.lang.clone().unwrap_or_else(|| "-".into()),
+                        features_text(&bot.features),
+                        if flags.is_empty() { "-".into() } else { flags.join(",") },
+                        bot.reason.clone().unwrap_or_default(),
+                    ])
+                    .collect()
             })
             .collect();
-        out.push_str(&table(&["CHANNEL", "PID", "STATUS", "LAST SEEN", "LANG", "FEATURES", "FLAGS", "WHY"], &rows));
+        let header = ["MONITOR", "CHANNEL", "PID", "STATUS", "LAST SEEN", "LANG", "FEATURES", "FLAGS", "WHY"];
+        out.push_str(&table(&header[usize::from(!fleet)..], &rows));
     }
     if report.alerts.is_empty() {
         out.push_str("alerts: none\n");
@@ -276,6 +311,9 @@ pub fn render_status(report: &StatusReport) -> String {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct UsageLine {
+    /// The monitor that stored the calls, in a database several monitors share (PostgreSQL).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monitor_id: Option<String>,
     pub channel: String,
     pub model: String,
     pub feature: String,
@@ -301,6 +339,9 @@ pub struct UsageReport {
 
 /// LLM usage by channel, model and feature over the last `since` (all rows for `None`).
 pub fn read_usage(path: &Path, since: Option<Duration>) -> Result<UsageReport> {
+    if let Some(url) = store::postgres::url(path) {
+        return store::postgres::read::usage_report(url, since);
+    }
     let conn = store::open_for_reading(path, "llm_usage")?;
     let existing = columns(&conn, "llm_usage").context(|| "cannot read the columns of llm_usage".into())?;
     let has = |name: &str| existing.iter().any(|c| c == name);
@@ -317,6 +358,7 @@ pub fn read_usage(path: &Path, since: Option<Duration>) -> Result<UsageReport> {
     let lines = statement
         .query_map([cutoff.clone().unwrap_or_default()], |row| {
             Ok(UsageLine {
+                monitor_id: None,
                 channel: row.get(0)?,
                 model: row.get(1)?,
                 feature: row.get(2)?,
@@ -350,35 +392,44 @@ pub fn render_usage(report: &UsageReport) -> String {
         return out;
     }
     let money = |cost: Option<f64>| cost.map_or_else(|| "-".into(), |c| format!("${c:.4}"));
+    // A shared database (PostgreSQL) names each line's monitor in a first column.
+    let fleet = report.lines.iter().any(|line| line.monitor_id.is_some());
     let mut rows: Vec<Vec<String>> = report
         .lines
         .iter()
         .map(|l| {
-            vec![
-                l.channel.clone(),
-                l.model.clone(),
-                l.feature.clone(),
-                l.calls.to_string(),
-                l.tokens_in.to_string(),
-                l.tokens_out.to_string(),
-                money(l.cost_usd),
-                l.mean_latency_ms.map_or_else(|| "-".into(), |ms| format!("{ms:.0}")),
-            ]
+            let monitor = fleet.then(|| l.monitor_id.clone().unwrap_or_default());
+            monitor
+                .into_iter()
+                .chain([
+                    l.channel.clone(),
+                    l.model.clone(),
+                    l.feature.clone(),
+                    l.calls.to_string(),
+                    l.tokens_in.to_string(),
+                    l.tokens_out.to_string(),
+                    money(l.cost_usd),
+                    l.mean_latency_ms.map_or_else(|| "-".into(), |ms| format!("{ms:.0}")),
+                ])
+                .collect()
         })
         .collect();
-    rows.push(vec![
-        "TOTAL".into(),
-        String::new(),
-        String::new(),
-        report.total_calls.to_string(),
-        report.total_tokens_in.to_string(),
-        report.total_tokens_out.to_string(),
-        money(report.total_cost_usd),
-        String::new(),
-    ]);
-    out.push_str(&table(
-        &["CHANNEL", "MODEL", "FEATURE", "CALLS", "TOKENS IN", "TOKENS OUT", "COST", "MEAN MS"],
-        &rows,
-    ));
+    let total_first = if fleet { vec!["TOTAL".to_owned(), String::new()] } else { vec!["TOTAL".to_owned()] };
+    rows.push(
+        total_first
+            .into_iter()
+            .chain([
+                String::new(),
+                String::new(),
+                report.total_calls.to_string(),
+                report.total_tokens_in.to_string(),
+                report.total_tokens_out.to_string(),
+                money(report.total_cost_usd),
+                String::new(),
+            ])
+            .collect(),
+    );
+    let header = ["MONITOR", "CHANNEL", "MODEL", "FEATURE", "CALLS", "TOKENS IN", "TOKENS OUT", "COST", "MEAN MS"];
+    out.push_str(&table(&header[usize::from(!fleet)..], &rows));
     out
 }

@@ -32,8 +32,14 @@ pub struct Server {
     http: Option<std::net::TcpListener>,
     /// (device, inode) of our socket file, so that a stop removes only our own.
     socket_id: (u64, u64),
-    conn: rusqlite::Connection,
+    storage: Opened,
     counters: Arc<Counters>,
+}
+
+/// The database `--db` names, open and migrated: a SQLite file, or a PostgreSQL several monitors share.
+enum Opened {
+    Sqlite(rusqlite::Connection),
+    Postgres(Box<store::postgres::Opened>),
 }
 
 impl Server {
@@ -43,10 +49,13 @@ impl Server {
     /// one that allows blocking (it does file I/O).
     pub fn bind(config: Config) -> Result<Server> {
         config.validate()?;
-        let conn = store::open_for_writing(&config.db_path)?;
+        let storage = match config.postgres_url() {
+            Some(url) => Opened::Postgres(Box::new(store::postgres::open(url, &config)?)),
+            None => Opened::Sqlite(store::open_for_writing(&config.db_path)?),
+        };
         let http = config.http.map(bind_http).transpose()?;
         let (listener, socket_id) = bind_socket(&config.socket_path, config.socket_mode)?;
-        Ok(Server { config: Arc::new(config), listener, http, socket_id, conn, counters: Arc::default() })
+        Ok(Server { config: Arc::new(config), listener, http, socket_id, storage, counters: Arc::default() })
     }
 
     /// The address the HTTP API listens on (with the port the kernel chose for port 0).
@@ -71,10 +80,23 @@ impl Server {
     /// a turn behind thousands of busy readers.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<()> {
         let http_addr = self.http_addr();
-        let Server { config, listener, http, socket_id, conn, counters } = self;
+        let Server { config, listener, http, socket_id, storage, counters } = self;
         let forget_before = SystemTime::now().checked_sub(config.forget_after).unwrap_or(SystemTime::UNIX_EPOCH);
-        let previous = store::load_bots(&conn, forget_before)?;
-        let store = Store::start(conn, Arc::clone(&counters), &config)?;
+        // Alert state stays in SQLite: with PostgreSQL, in a file of this monitor's own.
+        let alerts_db = match &storage {
+            Opened::Sqlite(_) => config.db_path.clone(),
+            Opened::Postgres(_) => alerts_side_file(&config.monitor_id)?,
+        };
+        let (previous, store) = match storage {
+            Opened::Sqlite(conn) => {
+                let previous = store::load_bots(&conn, forget_before)?;
+                (previous, Store::start(conn, Arc::clone(&counters), &config)?)
+            }
+            Opened::Postgres(mut opened) => {
+                let previous = std::mem::take(&mut opened.previous);
+                (previous, Store::start_postgres(*opened, Arc::clone(&counters), &config)?)
+            }
+        };
         store.push_meta("monitor_pid", std::process::id().to_string());
         store.push_meta("monitor_started_at", iso(SystemTime::now()));
         store.push_meta("monitor_stopped_at", String::new());
@@ -87,6 +109,16 @@ impl Server {
             tracing::info!("{} bots from the previous run are watched until they report again", previous.len());
         }
         let (fleet_tx, fleet_rx) = watch::channel(Arc::new(Fleet::empty()));
+        let otlp = match &config.otlp_endpoint {
+            Some(endpoint) => Some(crate::otlp::Otlp::start(
+                endpoint,
+                &config.monitor_id,
+                &store.totals(),
+                fleet_rx.clone(),
+                Arc::clone(&counters),
+            )?),
+            None => None,
+        };
         let state =
             StateWorker::new(Arc::clone(&config), previous, store.clone(), Arc::clone(&counters), prober, fleet_tx);
         let events = Arc::new(crate::registry::events::Hub::default());
@@ -95,7 +127,7 @@ impl Server {
         let (stop_tx, stop_rx) = watch::channel(false);
         let (alerts, alerts_task) = crate::alerts::start(
             &config.alerts,
-            &config.db_path,
+            &alerts_db,
             http_addr,
             Arc::clone(&counters),
             fleet_rx.clone(),
@@ -116,7 +148,8 @@ impl Server {
                     fleet: fleet_rx.clone(),
                     counters: Arc::clone(&counters),
                     store: store.clone(),
-                    reads: Arc::new(Reads::new(&config.db_path)),
+                    reads: Arc::new(Reads::new(&alerts_db)),
+                    postgres: store::postgres::read::Pool::of(&config)?,
                     read_permits: tokio::sync::Semaphore::new(crate::http::DB_READS_AT_ONCE),
                     started_at: SystemTime::now(),
                     accepting: Arc::clone(&accepting),
@@ -165,7 +198,7 @@ impl Server {
             "kissmon-server listening on {} (mode {:o}), database {}",
             config.socket_path.display(),
             config.socket_mode,
-            config.db_path.display()
+            config.db_shown()
         );
 
         tokio::select! {
@@ -184,6 +217,9 @@ impl Server {
             let served = control.join().map_err(|_| Error::new("the control thread panicked"))?;
             store.push_meta("monitor_stopped_at", iso(SystemTime::now()));
             store.close();
+            if let Some(otlp) = otlp {
+                otlp.shutdown();
+            }
             let _ = prober_thread.join();
             served
         })
@@ -192,6 +228,21 @@ impl Server {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Where a monitor on PostgreSQL keeps its alert state (alerts, attempts,
+/// silences), which is not in PostgreSQL yet: a SQLite file in the temp
+/// directory, named after the monitor, created with the whole schema.
+fn alerts_side_file(monitor_id: &str) -> Result<PathBuf> {
+    let name: String =
+        monitor_id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    let path = std::env::temp_dir().join(format!("kissmon-alerts-{name}.db"));
+    drop(store::open_for_writing(&path)?);
+    tracing::info!(
+        "alerts: with PostgreSQL storage, alert state stays in {} (usage rules see no calls there)",
+        path.display()
+    );
+    Ok(path)
 }
 
 /// Binds the HTTP listener ([`Config::validate`] has checked the address against the token).

@@ -90,6 +90,7 @@ fn the_printed_example_is_the_defaults_and_every_serve_flag_with_its_doc() {
     let mut every_default = Settings::of(&Config::new(kissmon::DEFAULT_SOCKET_PATH, DEFAULT_DB_PATH));
     every_default.socket = None;
     every_default.http_token = None;
+    every_default.monitor_id = None;
     // The example's [alerts] section is commented out: the default rules apply.
     every_default.alerts = None;
     assert_eq!(settings, every_default, "every setting with a fixed default is set to it:\n{example}");

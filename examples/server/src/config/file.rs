@@ -61,6 +61,8 @@ impl Settings {
         match key {
             "socket" => self.socket = Some(value.text()?.into()),
             "db" => self.db = Some(value.text()?.into()),
+            "monitor_id" => self.monitor_id = Some(value.text()?.to_string()),
+            "otlp_endpoint" => self.otlp_endpoint = Some(value.text()?.to_string()),
             "socket_mode" => self.socket_mode = Some(value.parsed(MODE, mode)?),
             "stale_floor" => self.stale_floor = Some(value.parsed(DURATION, duration)?),
             "stale_default" => self.stale_default = Some(value.parsed(DURATION, duration)?),
@@ -142,9 +144,11 @@ pub fn example() -> String {
         }
         let shown = match defaults.get(&key) {
             Some(value) => value.to_string(),
+            None if key == "otlp_endpoint" => "\"http://127.0.0.1:4318/v1/metrics\"".to_string(),
             None => "\"a long random string\"".to_string(),
         };
-        let comment = if FROM_ENVIRONMENT.contains(&key.as_str()) { "# " } else { "" };
+        // Defaults from the environment, and settings that are off unless given, are commented out.
+        let comment = if FROM_ENVIRONMENT.contains(&key.as_str()) || !defaults.contains_key(&key) { "# " } else { "" };
         out.push_str(&format!("{comment}{key} = {shown}\n"));
     }
     out.push_str(ALERTS_EXAMPLE);
@@ -268,6 +272,7 @@ mod tests {
         let mut expected = Settings::of(&Config::new(kissmon::DEFAULT_SOCKET_PATH, crate::DEFAULT_DB_PATH));
         expected.socket = None;
         expected.http_token = None;
+        expected.monitor_id = None;
         expected.alerts = None;
         assert_eq!(settings, expected);
     }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 /// Settings whose default comes from the environment; the example file shows
 /// them commented out, so that the environment still applies.
-pub const FROM_ENVIRONMENT: &[&str] = &["socket", "http_token"];
+pub const FROM_ENVIRONMENT: &[&str] = &["socket", "http_token", "monitor_id"];
 
 #[derive(Args, Debug, Clone, Default, PartialEq, Eq)]
 pub struct Settings {
@@ -20,8 +20,16 @@ pub struct Settings {
     #[arg(long, value_name = "PATH")]
     pub socket: Option<PathBuf>,
     /// SQLite database file, created if absent; an earlier monitor's database is extended in place.
-    #[arg(long, value_name = "PATH")]
+    /// Or a PostgreSQL URL (postgres://user@host/db) that several monitors share.
+    #[arg(long, value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
+    /// This monitor's name in a database several monitors share: every row it writes carries it.
+    /// Default: the hostname.
+    #[arg(long, value_name = "NAME")]
+    pub monitor_id: Option<String>,
+    /// Export metrics over OTLP/HTTP protobuf to this URL (e.g. http://collector:4318/v1/metrics).
+    #[arg(long, value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
     /// Permission bits of the socket file, in octal.
     #[arg(long, value_name = "MODE", value_parser = flag(value::mode))]
     pub socket_mode: Option<u32>,
@@ -102,6 +110,8 @@ impl Settings {
         Settings {
             socket: Some(config.socket_path.clone()),
             db: Some(config.db_path.clone()),
+            monitor_id: Some(config.monitor_id.clone()),
+            otlp_endpoint: config.otlp_endpoint.clone(),
             socket_mode: Some(config.socket_mode),
             stale_floor: Some(config.stale_floor),
             stale_default: Some(config.stale_default),
@@ -134,6 +144,8 @@ impl Settings {
         let Settings {
             socket,
             db,
+            monitor_id,
+            otlp_endpoint,
             socket_mode,
             stale_floor,
             stale_default,
@@ -155,6 +167,8 @@ impl Settings {
             alerts,
         } = self;
         set(&mut config.alerts, alerts);
+        set(&mut config.monitor_id, monitor_id);
+        set(&mut config.otlp_endpoint, otlp_endpoint.map(Some));
         set(&mut config.socket_path, socket);
         set(&mut config.db_path, db);
         set(&mut config.socket_mode, socket_mode);
@@ -187,6 +201,8 @@ impl Settings {
         let Settings {
             socket,
             db,
+            monitor_id,
+            otlp_endpoint,
             socket_mode,
             stale_floor,
             stale_default,
@@ -210,6 +226,8 @@ impl Settings {
         let entries = [
             ("socket", socket.as_ref().map(path)),
             ("db", db.as_ref().map(path)),
+            ("monitor_id", monitor_id.clone().map(text)),
+            ("otlp_endpoint", otlp_endpoint.clone().map(text)),
             ("socket_mode", socket_mode.map(|mode| text(value::show_mode(mode)))),
             ("stale_floor", stale_floor.as_ref().map(duration)),
             ("stale_default", stale_default.as_ref().map(duration)),
@@ -264,6 +282,7 @@ mod tests {
         let documented: Vec<String> = Settings::documented().into_iter().map(|(key, _)| key).collect();
         let mut keys: Vec<String> = Settings::of(&Config::new("s", "d")).to_toml().keys().cloned().collect();
         keys.push("http_token".into());
+        keys.push("otlp_endpoint".into());
         keys.sort();
         let mut sorted = documented.clone();
         sorted.sort();

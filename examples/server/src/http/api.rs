@@ -388,15 +388,35 @@ async fn usage(
     }
     let query =
         UsageQuery { since, until, group_by: group_by.clone(), bucket_s: bucket.as_ref().map(|b| b.1), channel };
-    let (totals, groups, series) = state
-        .read(move |conn| {
-            let totals_query = UsageQuery { group_by: Vec::new(), ..query.clone() };
-            let totals = read::usage(conn, &totals_query, false)?.pop().map(|g| g.sums).unwrap_or_default();
-            let groups = if query.group_by.is_empty() { Vec::new() } else { read::usage(conn, &query, false)? };
-            let series = if query.bucket_s.is_some() { read::usage(conn, &query, true)? } else { Vec::new() };
-            Ok((totals, groups, series))
-        })
-        .await?;
+    let (totals, groups, series) = if let Some(pool) = &state.postgres {
+        // Every monitor's calls: the fleet's usage.
+        use crate::store::postgres::read::usage as pg_usage;
+        let client = pool.client().await.map_err(ApiError::unavailable)?;
+        let fail = |err: tokio_postgres::Error| ApiError::unavailable(pool.failed(&err));
+        let totals_query = UsageQuery { group_by: Vec::new(), ..query.clone() };
+        let totals = pg_usage(&client, &totals_query, None, false).await.map_err(fail)?.pop().map(|g| g.sums);
+        let groups = if query.group_by.is_empty() {
+            Vec::new()
+        } else {
+            pg_usage(&client, &query, None, false).await.map_err(fail)?
+        };
+        let series = if query.bucket_s.is_some() {
+            pg_usage(&client, &query, None, true).await.map_err(fail)?
+        } else {
+            Vec::new()
+        };
+        (totals.unwrap_or_default(), groups, series)
+    } else {
+        state
+            .read(move |conn| {
+                let totals_query = UsageQuery { group_by: Vec::new(), ..query.clone() };
+                let totals = read::usage(conn, &totals_query, false)?.pop().map(|g| g.sums).unwrap_or_default();
+                let groups = if query.group_by.is_empty() { Vec::new() } else { read::usage(conn, &query, false)? };
+                let series = if query.bucket_s.is_some() { read::usage(conn, &query, true)? } else { Vec::new() };
+                Ok((totals, groups, series))
+            })
+            .await?
+    };
     Ok(Json(UsageReportJson {
         since: iso(since),
         until: iso(until),
@@ -512,7 +532,7 @@ async fn monitor(
         started_at: iso(state.started_at),
         uptime_s: SystemTime::now().duration_since(state.started_at).unwrap_or_default().as_secs_f64(),
         socket: state.config.socket_path.display().to_string(),
-        database: state.config.db_path.display().to_string(),
+        database: state.config.db_shown(),
         http: state.http_addr.to_string(),
         writer_lag_s: health.lag.as_secs_f64(),
         last_commit_at: health.last_commit.map(iso),

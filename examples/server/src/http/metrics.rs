@@ -358,7 +358,7 @@ fn monitor(state: &HttpState, encoder: &mut DescriptorEncoder) -> std::fmt::Resu
                 .encode_counter::<NoLabelSet, _, u64>(&counters.get(Counter::bad_line(class)), None)?;
         }
     }
-    let plain: [(&str, &str, Counter); 10] = [
+    let plain: [(&str, &str, Counter); 13] = [
         ("kissmon_connections_accepted", "Bot connections accepted", Counter::connections_accepted),
         ("kissmon_lines_shed", "Lines shed because the registry was overloaded", Counter::lines_shed_overload),
         ("kissmon_peer_mismatch_rejected_lines", "Lines rejected for a pid mismatch", Counter::peer_mismatch_rejected),
@@ -373,6 +373,17 @@ fn monitor(state: &HttpState, encoder: &mut DescriptorEncoder) -> std::fmt::Resu
         ("kissmon_metrics_shed_rows", "rss/cpu sample rows shed while storage was stuck", Counter::metrics_shed),
         ("kissmon_transitions_shed_rows", "Transition rows shed while storage was stuck", Counter::transitions_shed),
         ("kissmon_transitions", "Bot status changes", Counter::transitions),
+        ("kissmon_otlp_exports", "OTLP exports the endpoint took", Counter::otlp_exports),
+        (
+            "kissmon_otlp_export_failures",
+            "OTLP exports that failed (each is retried later)",
+            Counter::otlp_export_failures,
+        ),
+        (
+            "kissmon_otlp_exports_deferred",
+            "OTLP exports skipped while backing off from a failing endpoint (the next one carries their data)",
+            Counter::otlp_exports_deferred,
+        ),
     ];
     for (name, help, c) in plain {
         counter(encoder, name, help, counters.get(c))?;

@@ -14,6 +14,7 @@ pub mod api;
 mod dashboard;
 mod error;
 pub mod events;
+pub mod fleet;
 pub mod latency;
 mod listener;
 pub mod metrics;
@@ -59,6 +60,8 @@ pub struct HttpState {
     pub events: Arc<crate::registry::events::Hub>,
     /// The alert engine's published state, and its silences trigger.
     pub alerts: crate::alerts::Alerts,
+    /// Read connections to the PostgreSQL that stores history, when `--db` names one.
+    pub postgres: Option<Arc<crate::store::postgres::read::Pool>>,
 }
 
 impl HttpState {
@@ -96,6 +99,7 @@ pub fn router(state: Arc<HttpState>) -> Router {
         .merge(api::router())
         .merge(alerts::router())
         .merge(events::router())
+        .merge(fleet::router())
         .merge(dashboard::router(state.config.http_token.is_some()))
         .merge(latency::router())
         .route("/metrics", get(metrics_endpoint))

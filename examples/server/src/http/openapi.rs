@@ -16,7 +16,7 @@ use utoipa::{Modify, OpenApi};
             --metrics-public). Errors are `{\"error\": {\"code\", \"message\"}}` and name what is wrong.",
         license(name = "MIT OR Apache-2.0")
     ),
-    paths(api::bots, api::bot, api::usage, api::transitions, api::counters, api::monitor, api::healthz,
+    paths(api::bots, api::bot, super::fleet::fleet, api::usage, api::transitions, api::counters, api::monitor, api::healthz,
         super::alerts::alerts, super::alerts::silences, super::alerts::create_silence, super::alerts::expire_silence),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerToken),

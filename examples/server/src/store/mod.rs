@@ -21,6 +21,7 @@ use std::time::{Duration, SystemTime};
 
 mod fold;
 pub mod migrate;
+pub mod postgres;
 pub mod read;
 mod rows;
 mod schema;
@@ -111,6 +112,16 @@ impl Store {
     /// Starts the writer thread on an open database (see [`open_for_writing`]).
     pub fn start(conn: Connection, counters: Arc<Counters>, config: &Config) -> Result<Store> {
         let totals = UsageTotals::load(&conn).context(|| "cannot sum the llm_usage table".into())?;
+        Store::spawn(totals, counters, config, move |shared| write_loop(conn, shared))
+    }
+
+    /// Starts the writer thread of a backend: `writer` takes batches from the shared pending set.
+    fn spawn(
+        totals: UsageTotals,
+        counters: Arc<Counters>,
+        config: &Config,
+        writer: impl FnOnce(&Shared) + Send + 'static,
+    ) -> Result<Store> {
         let shared = Arc::new(Shared {
             pending: Mutex::default(),
             wake: Condvar::new(),
@@ -122,7 +133,7 @@ impl Store {
         let for_writer = Arc::clone(&shared);
         let writer = std::thread::Builder::new()
             .name("kissmon-writer".into())
-            .spawn(move || write_loop(conn, &for_writer))
+            .spawn(move || writer(&for_writer))
             .context(|| "cannot start the storage writer thread".into())?;
         Ok(Store { shared, writer: Arc::new(Mutex::new(Some(writer))) })
     }

@@ -42,7 +42,7 @@ pub struct Latency {
 }
 
 impl Latency {
-    fn observe(&mut self, seconds: f64, calls: u64) {
+    pub(crate) fn observe(&mut self, seconds: f64, calls: u64) {
         let slot = LATENCY_BUCKETS_S.iter().position(|&bound| seconds <= bound).unwrap_or(LATENCY_BUCKETS_S.len());
         self.buckets[slot] += calls;
         self.sum_s += seconds * calls as f64;
@@ -60,16 +60,42 @@ pub struct Totals {
     pub latency: HashMap<(String, String), Latency>,
 }
 
-#[derive(Debug, Default)]
-pub struct UsageTotals(Mutex<Totals>);
+/// Sees every llm_usage row the writer committed, right after the commit (the OTLP exporter).
+pub type Observer = Box<dyn Fn(&[UsageRow]) + Send + Sync>;
+
+#[derive(Default)]
+pub struct UsageTotals {
+    totals: Mutex<Totals>,
+    observer: std::sync::OnceLock<Observer>,
+}
+
+impl std::fmt::Debug for UsageTotals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UsageTotals").finish_non_exhaustive()
+    }
+}
+
+impl From<Totals> for UsageTotals {
+    fn from(totals: Totals) -> UsageTotals {
+        UsageTotals { totals: Mutex::new(totals), observer: std::sync::OnceLock::new() }
+    }
+}
 
 impl UsageTotals {
     pub fn lock(&self) -> MutexGuard<'_, Totals> {
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.totals.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Sets the one observer of committed rows; a second is refused.
+    pub fn observe(&self, observer: Observer) -> bool {
+        self.observer.set(observer).is_ok()
     }
 
     /// Adds rows that were just committed.
     pub fn add(&self, rows: &[UsageRow]) {
+        if let Some(observer) = self.observer.get() {
+            observer(rows);
+        }
         let mut totals = self.lock();
         for row in rows {
             let series = UsageSeries {
@@ -138,7 +164,7 @@ impl UsageTotals {
             latency.buckets[slot] += row.get::<_, i64>(3)?.max(0) as u64;
             latency.sum_s += row.get::<_, f64>(4)?;
         }
-        Ok(UsageTotals(Mutex::new(totals)))
+        Ok(UsageTotals::from(totals))
     }
 }
 
