@@ -5,7 +5,7 @@ mod receiver;
 mod support;
 
 use receiver::{Answer, Receiver};
-use std::process::{Child, Command};
+use std::process::Child;
 use std::time::{Duration, Instant};
 use support::*;
 
@@ -15,35 +15,19 @@ struct Bot {
     child: Child,
 }
 
-const BOT_CHANNEL: &str = "KISSMON_TEST_BOT_CHANNEL";
-const BOT_SOCKET: &str = "KISSMON_TEST_BOT_SOCKET";
-
-/// The body of a bot process (see [`Bot`]); a plain test run skips it.
+/// The body of a bot process (see [`Bot`]).
 #[test]
+#[ignore = "a helper: Bot::start runs it as a bot process of its own"]
 fn bot_process() {
-    let (Ok(channel), Ok(socket)) = (std::env::var(BOT_CHANNEL), std::env::var(BOT_SOCKET)) else {
-        return;
-    };
-    let client = kissmon::MonitorClient::builder(channel)
-        .socket_path(socket)
-        .heartbeat_interval(Duration::from_secs(30))
-        .build()
-        .unwrap();
+    let Some((socket, channel)) = bot_process_args() else { return };
+    let client = support::client(&socket, &channel, Duration::from_secs(30));
     client.register([("llm", true)]).unwrap();
-    // Until SIGKILL (or the parent test's end: stdin closes).
-    let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new());
+    bot_process_ready_then_wait();
 }
 
 impl Bot {
     fn start(monitor: &Monitor, channel: &str) -> Bot {
-        let child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "bot_process", "--nocapture", "--test-threads", "1"])
-            .env(BOT_CHANNEL, channel)
-            .env(BOT_SOCKET, &monitor.socket)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let child = spawn_bot_process(&monitor.socket, channel);
         monitor.wait_status(channel, "online");
         assert_eq!(bot_field(&monitor.db, channel, "pid").and_then(|p| p.parse().ok()), Some(child.id()));
         // The prober has seen the pid in /proc, so its end is noticed.

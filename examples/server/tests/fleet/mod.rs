@@ -8,20 +8,11 @@
 
 use crate::support::*;
 use kissmon::{LlmUsage, MonitorClient};
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// A channel with quotes, backslashes and a line separator (U+2028): label
 /// values must be escaped, never interpolated.
 pub const ODD: &str = "say \"hi\" \\o/ back\\slash\u{2028}next";
-
-/// The environment variable that turns the `bot_process` test into the doomed bot.
-const BOT_ENV: &str = "KISSMON_TEST_BOT_SOCKET";
-
-/// What the bot process prints once its usage is sent.
-const FLUSHED: &str = "kissmon test bot: usage flushed";
 
 /// The input tokens of the one call the doomed bot logs before it is killed.
 const DOOMED_TOKENS_IN: u64 = 1000;
@@ -107,42 +98,14 @@ impl Fleet {
     }
 }
 
-/// Runs this test binary's `bot_process` test as a bot on `socket`, and waits
-/// until it has flushed its usage.
-fn spawn_bot_process(socket: &Path, channel: &str) -> Child {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["bot_process", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
-        .env(BOT_ENV, socket)
-        .env("KISSMON_TEST_BOT_CHANNEL", channel)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    loop {
-        match lines.next() {
-            // libtest may print `test bot_process ... ` first, on the same line.
-            Some(Ok(line)) if line.ends_with(FLUSHED) => return child,
-            Some(Ok(_)) => continue,
-            _ => panic!("the bot process {} ended before it flushed: {:?}", child.id(), child.wait()),
-        }
-    }
-}
-
 /// The body of each test binary's `bot_process` test: nothing, unless
 /// [`spawn_bot_process`] started it.
 pub fn bot_process_if_asked() {
-    let Some(socket) = std::env::var_os(BOT_ENV) else { return };
-    let channel = std::env::var("KISSMON_TEST_BOT_CHANNEL").unwrap();
-    // Die with the test thread that started us, whatever happens to it.
-    // SAFETY: prctl with PR_SET_PDEATHSIG takes a signal number.
-    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
-    let bot = client(Path::new(&socket), &channel, Duration::from_secs(1));
+    let Some((socket, channel)) = bot_process_args() else { return };
+    let bot = client(&socket, &channel, Duration::from_secs(1));
     bot.register([("llm", true)]).unwrap();
     bot.start_heartbeat(Duration::from_secs(1)).unwrap();
     bot.log_llm_usage(doomed_usage()).unwrap();
     assert!(bot.flush(Duration::from_secs(5)));
-    println!("{FLUSHED}");
-    // Until killed; a bounded wait in case the killer never comes.
-    std::thread::sleep(Duration::from_secs(300));
+    bot_process_ready_then_wait();
 }

@@ -335,3 +335,49 @@ pub fn serve_must_fail(socket: &Path, db: &Path, extra: &[&str]) -> String {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// Set in a bot process (see [`spawn_bot_process`]): the monitor's socket and the bot's channel.
+const BOT_SOCKET_ENV: &str = "KISSMON_TEST_BOT_SOCKET";
+const BOT_CHANNEL_ENV: &str = "KISSMON_TEST_BOT_CHANNEL";
+/// What a bot process prints once it is ready (registered, and whatever else its body does first).
+const BOT_READY: &str = "kissmon test bot: ready";
+
+/// Runs this test binary's ignored `bot_process` test as a bot of its own
+/// (a real process whose client dies with it, so SIGKILL kills both), and
+/// waits until that bot says it is ready.
+pub fn spawn_bot_process(socket: &Path, channel: &str) -> Child {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["bot_process", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .env(BOT_SOCKET_ENV, socket)
+        .env(BOT_CHANNEL_ENV, channel)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    loop {
+        match lines.next() {
+            // libtest may print `test bot_process ... ` first, on the same line.
+            Some(Ok(line)) if line.ends_with(BOT_READY) => return child,
+            Some(Ok(_)) => continue,
+            _ => panic!("the bot process {} ended before it was ready: {:?}", child.id(), child.wait()),
+        }
+    }
+}
+
+/// In the `bot_process` test: `Some((socket, channel))` when [`spawn_bot_process`]
+/// started this process (which then dies with the test thread that started it),
+/// `None` in a plain test run.
+pub fn bot_process_args() -> Option<(PathBuf, String)> {
+    let socket = std::env::var_os(BOT_SOCKET_ENV)?;
+    let channel = std::env::var(BOT_CHANNEL_ENV).unwrap();
+    // SAFETY: prctl with PR_SET_PDEATHSIG takes a signal number.
+    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
+    Some((PathBuf::from(socket), channel))
+}
+
+/// In a bot process: says it is ready, then waits to be killed (at most 5 minutes).
+pub fn bot_process_ready_then_wait() {
+    println!("{BOT_READY}");
+    std::thread::sleep(Duration::from_secs(300));
+}
