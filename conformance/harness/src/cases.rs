@@ -194,6 +194,7 @@ impl Run<'_> {
             "call" => self.call(step)?,
             "monitor_up" => monitor.start(),
             "monitor_down" => monitor.stop(),
+            "monitor_acks" => monitor.set_acks(step["acks"].as_bool().ok_or("no acks".to_owned())?),
             op @ ("flush" | "close") => {
                 let got = self.expect_ok(json!({"cmd": op, "timeout_ms": ms("timeout_ms")?}))?;
                 if let Some(expected) = step.get("expect") {

@@ -419,7 +419,9 @@ impl Sender {
 
     fn set_in_flight(&self) {
         let (lines, _) = self.own_lines(self.pos, self.buf.len());
-        self.lock().delivery.in_flight = lines;
+        let mut state = self.lock();
+        state.delivery.in_flight = lines;
+        self.sync_counters(&mut state);
     }
 
     /// Every call up to `seq` is written: flush and close may return once
