@@ -18,15 +18,15 @@ fn main() -> kissmon::Result<()> {
     client.register([("llm", true)])?;
     let (mut tokens_in, mut tokens_out) = (0u64, 0u64);
     let start = Instant::now();
-    let mut last_beat: Option<Instant> = None;
+    let mut last_beat = start - Duration::from_secs(1);
     for i in 0..calls {
         let (input, output) = (i % 97 + 1, i % 13 + 1);
         client.log_llm_usage(kissmon::LlmUsage::new(format!("m{}", i % 3), "chaos", input, output))?;
         tokens_in += input;
         tokens_out += output;
-        if last_beat.is_none_or(|at| at.elapsed() >= Duration::from_secs(1)) {
+        if last_beat.elapsed() >= Duration::from_secs(1) {
             client.heartbeat();
-            last_beat = Some(Instant::now());
+            last_beat = Instant::now();
         }
         let due = start + Duration::from_secs_f64((i + 1) as f64 / rate);
         if let Some(ahead) = due.checked_duration_since(Instant::now()) {

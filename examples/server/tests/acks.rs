@@ -51,7 +51,7 @@ fn sums(monitor: &Monitor) -> (i64, i64, i64) {
 #[test]
 fn acks_follow_commits_and_resent_lines_are_stored_once_across_a_kill() {
     let dir = TempDir::new();
-    let mut monitor = Monitor::start(&dir, &[]);
+    let monitor = Monitor::start(&dir, &[]);
     let mut conn = connect(&monitor.socket);
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     send(&mut conn, register_line("acker").as_bytes());
