@@ -36,7 +36,7 @@ fn main() -> kissmon::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(180);
     let mut flushed = false;
     while !flushed && Instant::now() < deadline {
-        flushed = client.flush(Duration::from_secs(5));
+        flushed = client.flush(Duration::from_secs(5)) && client.stats().unacked == 0;
         client.heartbeat();
     }
     let s = client.stats();

@@ -30,7 +30,7 @@ async function main () {
   const deadline = Date.now() + 180_000
   let flushed = false
   while (!flushed && Date.now() < deadline) {
-    flushed = await client.flush(5000)
+    flushed = (await client.flush(5000)) && client.stats().unacked === 0
     client.heartbeat()
   }
   const stats = client.stats()

@@ -28,7 +28,7 @@ for i in range(calls):
 deadline = time.monotonic() + 180
 flushed = False
 while not flushed and time.monotonic() < deadline:
-    flushed = client.flush(5.0)
+    flushed = client.flush(5.0) and client.stats().unacked == 0
     client.heartbeat()
 stats = client.stats().as_dict()
 print(json.dumps({"lang": "python", "channel": channel, "instance": client.instance, "calls": calls,

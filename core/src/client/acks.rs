@@ -104,6 +104,18 @@ impl Acks {
         matches!(self.mode, Mode::Waiting { .. } | Mode::Active)
     }
 
+    /// Whether flush and close wait for acks: once the monitor on this
+    /// connection acknowledged, or while it has not answered yet but one did
+    /// before (a restarted monitor). A client that never saw an ack flushes
+    /// as v1 until the first one comes, so a v1 monitor's flush is v1's.
+    fn flush_waits(&self) -> bool {
+        match self.mode {
+            Mode::Active => true,
+            Mode::Waiting { .. } => self.seen_acks,
+            Mode::Off | Mode::Fallback => false,
+        }
+    }
+
     /// Lines written that wait for an ack.
     pub(super) fn unacked(&self) -> u64 {
         if self.retaining() {
@@ -164,7 +176,7 @@ impl Acks {
     /// are stored as far as this client can know (nothing of theirs waits
     /// for an ack), else remembers to say so when the ack comes.
     pub(super) fn written(&mut self, calls: u64) -> Option<u64> {
-        if !self.retaining() || self.lines.is_empty() || self.last_seq <= self.acked_seq {
+        if !self.flush_waits() || self.lines.is_empty() || self.last_seq <= self.acked_seq {
             self.checkpoints.clear();
             return Some(calls);
         }

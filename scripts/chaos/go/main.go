@@ -60,7 +60,7 @@ func main() {
 	flushed := false
 	for !flushed && time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		flushed = client.Flush(ctx) == nil
+		flushed = client.Flush(ctx) == nil && client.Stats().Unacked == 0
 		cancel()
 		client.Heartbeat()
 	}
