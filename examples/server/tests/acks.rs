@@ -111,6 +111,9 @@ fn the_client_flush_returns_once_the_monitor_stored_its_usage() {
     let monitor = Monitor::start(&dir, &[]);
     let bot = client(&monitor.socket, "flusher", Duration::from_secs(30));
     bot.register([("llm", true)]).unwrap();
+    // A client that never saw an ack flushes as v1 until the first one (the
+    // answer to its register) comes: wait for it, then flush means stored.
+    wait_for("the monitor's first ack", Duration::from_secs(30), || bot.stats().acks_active);
     for n in 0..500 {
         bot.log_llm_usage(kissmon::LlmUsage::new("m", "f", n, 1)).unwrap();
     }
