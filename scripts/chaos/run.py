@@ -24,6 +24,7 @@ import time
 import urllib.request
 
 ONLINE_WITHIN = 2.0
+LIVE = []  # every process started, killed on the way out
 STOP_FOR = 5.0
 
 
@@ -48,6 +49,7 @@ class Monitor:
         self.proc = subprocess.Popen(
             [self.server, "serve", "--socket", self.socket, "--db", self.db, "--http", "127.0.0.1:%d" % self.port],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log)
+        LIVE.append(self.proc)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -123,6 +125,7 @@ def main():
             proc = subprocess.Popen(command.split() + [monitor.socket, channel, str(calls), str(args.rate)],
                                     stdout=subprocess.PIPE, stderr=open(os.path.join(workdir, channel + ".err"), "wb"))
             bots.append((channel, proc))
+            LIVE.append(proc)
     channels = [channel for channel, _ in bots]
     first_online = wait_online(monitor, channels, first_start)
     load_start = time.monotonic()
@@ -238,4 +241,10 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        # Never leave a monitor or a bot behind, whatever ended the run.
+        for proc in LIVE:
+            if proc.poll() is None:
+                proc.kill()
