@@ -53,16 +53,16 @@ echo "-- ABI check: a program built for this ABI links, one built for another do
 abi_program() {
   printf 'void kissmon_abi_v%s(void);\nint main(void) { kissmon_abi_v%s(); return 0; }\n' "$1" "$1" >"$out/abi_v$1.c"
 }
-abi_program 1
-gcc "$out/abi_v1.c" "${static_link[@]}" -o "$out/abi_v1"
 abi_program 2
-if gcc "$out/abi_v2.c" "${static_link[@]}" -o "$out/abi_v2" 2>"$out/abi_v2.log"; then
-  echo "FAIL: a program expecting kissmon_abi_v2 linked against this library" >&2
+gcc "$out/abi_v2.c" "${static_link[@]}" -o "$out/abi_v2"
+abi_program 1
+if gcc "$out/abi_v1.c" "${static_link[@]}" -o "$out/abi_v1" 2>"$out/abi_v1.log"; then
+  echo "FAIL: a program expecting kissmon_abi_v1 linked against this library" >&2
   exit 1
 fi
-grep -q "undefined reference to .kissmon_abi_v2" "$out/abi_v2.log" || {
+grep -q "undefined reference to .kissmon_abi_v1" "$out/abi_v1.log" || {
   echo "FAIL: the mismatched link failed for another reason:" >&2
-  cat "$out/abi_v2.log" >&2
+  cat "$out/abi_v1.log" >&2
   exit 1
 }
 

@@ -121,7 +121,7 @@ func peerLLMCall(c *statsd.Client, u LLMUsage) {
 
 func BenchmarkCgoCall(b *testing.B) {
 	for b.Loop() {
-		abiV1()
+		abiV2()
 	}
 }
 
@@ -166,7 +166,7 @@ func BenchmarkLatency(b *testing.B) {
 		call func(*Client)
 	}{
 		{"clock", nil},
-		{"cgo_call", func(*Client) { abiV1() }},
+		{"cgo_call", func(*Client) { abiV2() }},
 		{"Heartbeat", (*Client).Heartbeat},
 		{"LogLLMUsage", func(c *Client) { c.LogLLMUsage(benchUsage) }},
 		{"LogLLMUsage_all", func(c *Client) { c.LogLLMUsage(fullUsage) }},

@@ -23,12 +23,12 @@ import (
 )
 
 func init() {
-	abiV1()
+	abiV2()
 }
 
-// abiV1 is the ABI check: linking fails against a libkissmon of another ABI
+// abiV2 is the ABI check: linking fails against a libkissmon of another ABI
 // version. It does nothing else, so it also times a bare cgo call.
-func abiV1() { C.kissmon_abi_v1() }
+func abiV2() { C.kissmon_abi_v2() }
 
 // emptyString gives "" a non-NULL address: NULL means "absent" for optional strings.
 var emptyString = [1]byte{0}

@@ -291,7 +291,11 @@ type Stats struct {
 	Dropped    uint64 // calls that will never be written (past the aggregate bound, after Close, or left at Close's deadline)
 	Coalesced  uint64 // calls merged into another line: heartbeats, and LLM usage folded into aggregates
 	Reconnects uint64 // connections made after the first
+	Acked      uint64 // LLM usage lines the monitor acknowledged as stored (protocol 1.1)
+	Unacked    uint64 // LLM usage lines written and waiting for an ack, kept to be written again after a reconnect
+	Resent     uint64 // lines written again after a reconnect because they were not acknowledged (not in Sent)
 	Connected  bool   // whether the client holds a connection now
+	AcksActive bool   // whether the monitor on this connection acknowledges; false against a v1 monitor
 	LastError  string // the latest connection or write problem, "" if none
 }
 
@@ -306,7 +310,11 @@ func (c *Client) Stats() Stats {
 		Dropped:    uint64(s.dropped),
 		Coalesced:  uint64(s.coalesced),
 		Reconnects: uint64(s.reconnects),
+		Acked:      uint64(s.acked),
+		Unacked:    uint64(s.unacked),
+		Resent:     uint64(s.resent),
 		Connected:  bool(s.connected),
+		AcksActive: bool(s.acks_active),
 		LastError:  C.GoString(&s.last_error[0]),
 	}
 }

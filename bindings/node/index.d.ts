@@ -52,6 +52,14 @@ export interface Stats {
   connected: boolean
   /** The latest connection or write problem, if any. */
   lastError: string | null
+  /** llm_usage lines the monitor acknowledged as stored (protocol 1.1). */
+  acked: number
+  /** llm_usage lines written and waiting for the monitor's ack, kept to be written again after a reconnect. */
+  unacked: number
+  /** Lines written again after a reconnect because they were not acknowledged (not counted in `sent`). */
+  resent: number
+  /** Whether the monitor on the current connection acknowledges; false against a v1 monitor. */
+  acksActive: boolean
 }
 
 /**

@@ -99,4 +99,12 @@ export interface Stats {
   connected: boolean
   /** The latest connection or write problem, or null. */
   lastError: string | null
+  /** llm_usage lines the monitor acknowledged as stored (protocol 1.1). */
+  acked: number
+  /** llm_usage lines written and waiting for an ack, kept to be written again after a reconnect. */
+  unacked: number
+  /** Lines written again after a reconnect because they were not acknowledged (not in sent). */
+  resent: number
+  /** Whether the monitor on this connection acknowledges; false against a v1 monitor. */
+  acksActive: boolean
 }

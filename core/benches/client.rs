@@ -14,7 +14,7 @@
 //! percentiles (so they overstate the call slightly).
 
 use kissmon::{LlmUsage, MonitorClient};
-use std::io::Read;
+use std::io::{Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -226,6 +226,12 @@ fn paced_calls(path: &PathBuf, calls: usize) {
     .flatten();
     client.register([("llm", true)]).unwrap();
     assert!(client.flush(Duration::from_secs(5)), "the reading monitor is up");
+    // The monitor answered the register: acks are on for what follows.
+    let acks_by = Instant::now() + Duration::from_secs(5);
+    while !client.stats().acks_active && Instant::now() < acks_by {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    println!("acks (protocol 1.1) active: {}", client.stats().acks_active);
     println!(
         "monitor reads, one call every {} µs (the sender lingers {} ms after a call, checking every {} ms):",
         PACE.as_micros(),
@@ -258,6 +264,8 @@ fn paced_calls(path: &PathBuf, calls: usize) {
     let usage_wakeups = woken(from);
     report("  log_llm_usage()", samples, rss_before, rss_kib());
     assert!(client.flush(Duration::from_secs(5)));
+    let stats = client.stats();
+    println!("  acked {} llm_usage lines, {} unacked, {} resent", stats.acked, stats.unacked, stats.resent);
     println!(
         "  sender wake-ups (context switches) while paced: {heartbeat_wakeups} during the heartbeats, \
          {usage_wakeups} during the llm_usage calls ({calls} calls each)"
@@ -318,14 +326,25 @@ fn timestamping_monitor(path: &PathBuf) -> std::thread::JoinHandle<Vec<(usize, I
             let at = Instant::now();
             partial.extend_from_slice(&buf[..n]);
             let complete = partial.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            // It acknowledges like the reference monitor (protocol 1.1), at once:
+            // the calls below pay what they pay with acks on.
+            let mut ack = None;
             for line in partial[..complete].split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-                if let Ok(kissmon::Message::LlmUsage(usage)) = kissmon::decode_line(line) {
-                    if usage.feature == "paced" && usage.count.is_none() {
-                        arrivals.push((usage.tokens_in as usize, at));
+                match kissmon::decode_line(line) {
+                    Ok(kissmon::Message::LlmUsage(usage)) => {
+                        if usage.feature == "paced" && usage.count.is_none() {
+                            arrivals.push((usage.tokens_in as usize, at));
+                        }
+                        ack = usage.seq.or(ack);
                     }
+                    Ok(kissmon::Message::Register(register)) if register.acks == Some(true) => ack = ack.or(Some(0)),
+                    _ => {}
                 }
             }
             partial.drain(..complete);
+            if let Some(seq) = ack {
+                let _ = stream.write_all(kissmon::Ack { seq }.line().as_bytes());
+            }
         }
         arrivals
     })

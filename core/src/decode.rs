@@ -49,6 +49,7 @@ pub fn decode_line(line: &[u8]) -> Result<Message, DecodeError> {
             features: object.features()?,
             heartbeat_interval_s: object.opt_f64("heartbeat_interval_s", validate::heartbeat_interval)?,
             sdk: object.sdk()?,
+            acks: object.opt::<bool>("acks", "a boolean")?,
             envelope,
         }),
         "heartbeat" => Message::Heartbeat(Heartbeat {
@@ -77,6 +78,7 @@ pub fn decode_line(line: &[u8]) -> Result<Message, DecodeError> {
             cost_usd: object.opt_f64("cost_usd", validate::non_negative)?,
             ok: object.opt::<bool>("ok", "a boolean")?,
             count: object.opt_u64("count", validate::count)?,
+            seq: object.opt_u64("seq", validate::seq)?,
             envelope,
         }),
         _ => unreachable!("checked above"),
@@ -117,7 +119,7 @@ fn truncate(text: &str) -> &str {
 
 /// Every field some message type knows. The decoder keeps only these keys,
 /// each in its own slot; all other keys are skipped unparsed.
-const KNOWN: [&str; 22] = [
+const KNOWN: [&str; 24] = [
     "type",
     "v",
     "ts",
@@ -140,6 +142,8 @@ const KNOWN: [&str; 22] = [
     "cost_usd",
     "ok",
     "count",
+    "acks",
+    "seq",
 ];
 
 fn slot_of(name: &str) -> Option<usize> {

@@ -16,15 +16,15 @@ mod validate;
 pub mod wire;
 
 pub use client::{
-    LlmUsage, MonitorClient, MonitorClientBuilder, Stats, DEFAULT_CLOSE_TIMEOUT, DEFAULT_FLUSH_TIMEOUT,
+    LlmUsage, MonitorClient, MonitorClientBuilder, Stats, ACK_WAIT, DEFAULT_CLOSE_TIMEOUT, DEFAULT_FLUSH_TIMEOUT,
     DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_MAX_AGGREGATES, DEFAULT_QUEUE_CAPACITY, DROP_GRACE, EXIT_FLUSH_BUDGET, LINGER,
-    LINGER_TICK, WRITE_STALL_TIMEOUT,
+    LINGER_TICK, MAX_UNACKED_LINES, RESEND_AFTER, WRITE_STALL_TIMEOUT,
 };
 pub use decode::decode_line;
 pub use duration::{duration_from_millis, duration_from_secs, MAX_DURATION};
 pub use encode::{encode_line, encode_line_into};
 pub use error::{DecodeError, Error, ErrorClass, Result};
-pub use wire::{default_socket_path, Message, DEFAULT_SOCKET_PATH, MAX_LINE_BYTES, PROTOCOL_VERSION, SOCKET_ENV};
+pub use wire::{default_socket_path, Ack, Message, DEFAULT_SOCKET_PATH, MAX_LINE_BYTES, PROTOCOL_VERSION, SOCKET_ENV};
 
 /// The crate README's example, compiled by `cargo test` so it cannot drift
 /// (`tests/readme.rs` checks that the repository README shows the same one).

@@ -73,6 +73,14 @@ pub(crate) fn count(value: u64) -> Rule {
     }
 }
 
+pub(crate) fn seq(value: u64) -> Rule {
+    if (1..=MAX_SEQ).contains(&value) {
+        Ok(())
+    } else {
+        Err(format!("must be an integer in 1..={MAX_SEQ}, got {value}"))
+    }
+}
+
 /// Durations, costs and lags: finite and not negative.
 pub(crate) fn non_negative(value: f64) -> Rule {
     if value.is_finite() && value >= 0.0 {

@@ -26,6 +26,8 @@ pub const MAX_HEARTBEAT_INTERVAL_S: f64 = 86_400.0;
 pub const MAX_PID: u32 = i32::MAX as u32;
 /// Largest token count, and largest `count`: 2^53, the integers every JSON reader keeps exact.
 pub const MAX_TOKENS: u64 = 1 << 53;
+/// Largest llm_usage sequence number (protocol 1.1): 2^53 as well.
+pub const MAX_SEQ: u64 = 1 << 53;
 
 /// Where clients connect when neither the caller nor `$KISSBOT_MONITOR_SOCKET` says otherwise.
 pub const DEFAULT_SOCKET_PATH: &str = "/tmp/kissbot_monitor.sock";
@@ -116,6 +118,9 @@ pub struct Register {
     pub heartbeat_interval_s: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sdk: Option<Sdk>,
+    /// Protocol 1.1: the client asks the monitor to acknowledge its llm_usage lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acks: Option<bool>,
     #[serde(flatten)]
     pub envelope: Envelope,
 }
@@ -172,6 +177,9 @@ pub struct LlmUsage {
     pub ok: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<u64>,
+    /// Protocol 1.1: this line's sequence number among the instance's llm_usage lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
     #[serde(flatten)]
     pub envelope: Envelope,
 }
@@ -180,5 +188,29 @@ impl LlmUsage {
     /// How many calls this line stands for (`count`, 1 when absent).
     pub fn calls(&self) -> u64 {
         self.count.unwrap_or(1)
+    }
+}
+
+/// The one line a monitor writes back (protocol 1.1), to a client that asked
+/// for acknowledgements on its register line: every llm_usage line of the
+/// client's instance with `seq` up to this one is stored, and a resent copy
+/// will not be counted again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename = "ack")]
+pub struct Ack {
+    pub seq: u64,
+}
+
+impl Ack {
+    /// The ack as one line, `\n` included: `{"type":"ack","seq":N}`.
+    pub fn line(self) -> String {
+        format!("{{\"type\":\"ack\",\"seq\":{}}}\n", self.seq)
+    }
+
+    /// Reads one line from the monitor (without its `\n`); `None` for
+    /// anything that is not an ack (a client ignores such lines).
+    pub fn decode(line: &[u8]) -> Option<Ack> {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        serde_json::from_slice::<Ack>(line).ok().filter(|ack| ack.seq <= MAX_SEQ)
     }
 }

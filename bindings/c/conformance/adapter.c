@@ -162,9 +162,12 @@ static void handle(const struct json *command) {
   } else if (!strcmp(cmd, "stats")) {
     kissmon_stats s;
     kissmon_client_stats(client, &s);
-    printf("{\"ok\":{\"queued\":%llu,\"sent\":%llu,\"dropped\":%llu,\"coalesced\":%llu,\"reconnects\":%llu,\"connected\":%s}}\n",
+    printf("{\"ok\":{\"queued\":%llu,\"sent\":%llu,\"dropped\":%llu,\"coalesced\":%llu,\"reconnects\":%llu,"
+           "\"acked\":%llu,\"unacked\":%llu,\"resent\":%llu,\"acks_active\":%s,\"connected\":%s}}\n",
            (unsigned long long)s.queued, (unsigned long long)s.sent, (unsigned long long)s.dropped,
-           (unsigned long long)s.coalesced, (unsigned long long)s.reconnects, s.connected ? "true" : "false");
+           (unsigned long long)s.coalesced, (unsigned long long)s.reconnects, (unsigned long long)s.acked,
+           (unsigned long long)s.unacked, (unsigned long long)s.resent, s.acks_active ? "true" : "false",
+           s.connected ? "true" : "false");
   } else {
     fits = !strcmp(cmd, "new_client")
                ? new_client(json_get(command, "client"), json_get(command, "socket")->string, &status)

@@ -17,9 +17,9 @@
 #include <stdint.h>
 
 /**
- * The ABI version of this library, also spelled in the symbol `kissmon_abi_v1`.
+ * The ABI version of this library, also spelled in the symbol `kissmon_abi_v2`.
  */
-#define KISSMON_ABI_VERSION 1
+#define KISSMON_ABI_VERSION 2
 
 /**
  * Size of `kissmon_stats.last_error`, its terminating NUL included.
@@ -119,7 +119,7 @@ typedef struct kissmon_client kissmon_client;
  * and set what you need: a zero `has_` flag or a NULL pointer keeps the
  * library's default. Numbers are wide signed types so that a value out of
  * range is reported by the library, naming the field. The layout is part of
- * the ABI: a change to it renames `kissmon_abi_v1`.
+ * the ABI: a change to it renames `kissmon_abi_v2`.
  */
 typedef struct kissmon_options {
   /**
@@ -270,9 +270,25 @@ typedef struct kissmon_stats {
    */
   uint64_t reconnects;
   /**
+   * llm_usage lines the monitor acknowledged as stored (protocol 1.1).
+   */
+  uint64_t acked;
+  /**
+   * llm_usage lines written and waiting for the monitor's ack (kept to be written again after a reconnect).
+   */
+  uint64_t unacked;
+  /**
+   * Lines written again after a reconnect because they were not acknowledged (not counted in `sent`).
+   */
+  uint64_t resent;
+  /**
    * Whether the client holds a connection to the monitor now.
    */
   bool connected;
+  /**
+   * Whether the monitor on the current connection acknowledges; false against a v1 monitor.
+   */
+  bool acks_active;
   /**
    * The latest connection or write problem, NUL-terminated UTF-8 (cut at
    * a character boundary if longer than the buffer); empty if none.
@@ -308,7 +324,7 @@ extern "C" {
  * to link against a library of another ABI version, instead of corrupting
  * memory at run time. The Go module calls it; C programs may too.
  */
-void kissmon_abi_v1(void);
+void kissmon_abi_v2(void);
 
 /**
  * The library's version, e.g. "0.1.0". A static string: do not free it.

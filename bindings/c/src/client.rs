@@ -35,8 +35,16 @@ pub struct kissmon_stats {
     pub coalesced: u64,
     /// Connections made after the first.
     pub reconnects: u64,
+    /// llm_usage lines the monitor acknowledged as stored (protocol 1.1).
+    pub acked: u64,
+    /// llm_usage lines written and waiting for the monitor's ack (kept to be written again after a reconnect).
+    pub unacked: u64,
+    /// Lines written again after a reconnect because they were not acknowledged (not counted in `sent`).
+    pub resent: u64,
     /// Whether the client holds a connection to the monitor now.
     pub connected: bool,
+    /// Whether the monitor on the current connection acknowledges; false against a v1 monitor.
+    pub acks_active: bool,
     /// The latest connection or write problem, NUL-terminated UTF-8 (cut at
     /// a character boundary if longer than the buffer); empty if none.
     pub last_error: [c_char; KISSMON_LAST_ERROR_BYTES],
@@ -469,7 +477,11 @@ pub unsafe extern "C" fn kissmon_client_stats(
             dropped: stats.dropped,
             coalesced: stats.coalesced,
             reconnects: stats.reconnects,
+            acked: stats.acked,
+            unacked: stats.unacked,
+            resent: stats.resent,
             connected: stats.connected,
+            acks_active: stats.acks_active,
             last_error,
         };
         Ok(())

@@ -24,14 +24,14 @@ pub use options::*;
 pub use strings::*;
 pub use usage::*;
 
-/// The ABI version of this library, also spelled in the symbol `kissmon_abi_v1`.
-pub const KISSMON_ABI_VERSION: u32 = 1;
+/// The ABI version of this library, also spelled in the symbol `kissmon_abi_v2`.
+pub const KISSMON_ABI_VERSION: u32 = 2;
 
 /// Does nothing. Its name is the ABI version: a program that calls it fails
 /// to link against a library of another ABI version, instead of corrupting
 /// memory at run time. The Go module calls it; C programs may too.
 #[no_mangle]
-pub extern "C" fn kissmon_abi_v1() {}
+pub extern "C" fn kissmon_abi_v2() {}
 
 /// The library's version, e.g. "0.1.0". A static string: do not free it.
 #[no_mangle]

@@ -12,7 +12,7 @@ use std::time::Duration;
 /// and set what you need: a zero `has_` flag or a NULL pointer keeps the
 /// library's default. Numbers are wide signed types so that a value out of
 /// range is reported by the library, naming the field. The layout is part of
-/// the ABI: a change to it renames `kissmon_abi_v1`.
+/// the ABI: a change to it renames `kissmon_abi_v2`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct kissmon_options {

@@ -528,7 +528,7 @@ fn status_and_class_texts_cover_every_value() {
     assert_eq!(classes, core);
     assert_eq!(text(kissmon_error_class_str(99)), "unknown");
     assert_eq!(text(kissmon_version()), env!("CARGO_PKG_VERSION"));
-    kissmon_abi_v1();
+    kissmon_abi_v2();
 }
 
 #[test]

@@ -186,7 +186,8 @@ func handle(client **kissmon.Client, command object) (any, error) {
 	case "stats":
 		s := (*client).Stats()
 		return object{"queued": s.Queued, "sent": s.Sent, "dropped": s.Dropped, "coalesced": s.Coalesced,
-			"reconnects": s.Reconnects, "connected": s.Connected}, nil
+			"reconnects": s.Reconnects, "connected": s.Connected, "acked": s.Acked,
+			"unacked": s.Unacked, "resent": s.Resent, "acks_active": s.AcksActive}, nil
 	}
 	panic(fmt.Sprint("unknown command ", command["cmd"]))
 }

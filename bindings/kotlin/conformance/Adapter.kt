@@ -129,6 +129,10 @@ private class Adapter {
                 addProperty("coalesced", s.coalesced)
                 addProperty("reconnects", s.reconnects)
                 addProperty("connected", s.connected)
+                addProperty("acked", s.acked)
+                addProperty("unacked", s.unacked)
+                addProperty("resent", s.resent)
+                addProperty("acks_active", s.acksActive)
             }
         }
         else -> error("unknown command $cmd")

@@ -61,6 +61,10 @@ pub struct NativeStats {
     pub reconnects: u64,
     pub connected: bool,
     pub last_error: Option<String>,
+    pub acked: u64,
+    pub unacked: u64,
+    pub resent: u64,
+    pub acks_active: bool,
 }
 
 impl From<kissmon::Stats> for NativeStats {
@@ -73,6 +77,10 @@ impl From<kissmon::Stats> for NativeStats {
             reconnects: stats.reconnects,
             connected: stats.connected,
             last_error: stats.last_error,
+            acked: stats.acked,
+            unacked: stats.unacked,
+            resent: stats.resent,
+            acks_active: stats.acks_active,
         }
     }
 }

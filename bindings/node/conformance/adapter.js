@@ -77,8 +77,10 @@ async function handle(command) {
       return await client.flush(command.timeout_ms)
     case 'close':
       return await client.close(command.timeout_ms)
-    case 'stats':
-      return client.stats()
+    case 'stats': {
+      const { acksActive, ...stats } = client.stats()
+      return { ...stats, acks_active: acksActive }
+    }
     default:
       throw new Error(`unknown command ${command.cmd}`)
   }

@@ -34,6 +34,14 @@ pub struct Stats {
     pub connected: bool,
     /// The latest connection or write problem, or null.
     pub last_error: Either<String, Null>,
+    /// llm_usage lines the monitor acknowledged as stored (protocol 1.1).
+    pub acked: i64,
+    /// llm_usage lines written and waiting for an ack, kept to be written again after a reconnect.
+    pub unacked: i64,
+    /// Lines written again after a reconnect because they were not acknowledged (not in sent).
+    pub resent: i64,
+    /// Whether the monitor on this connection acknowledges; false against a v1 monitor.
+    pub acks_active: bool,
 }
 
 fn count(value: u64) -> i64 {
@@ -218,6 +226,10 @@ impl NativeClient {
                 reconnects: count(stats.reconnects),
                 connected: stats.connected,
                 last_error: stats.last_error.map_or(Either::B(Null), Either::A),
+                acked: count(stats.acked),
+                unacked: count(stats.unacked),
+                resent: count(stats.resent),
+                acks_active: stats.acks_active,
             })
         })
     }

@@ -9,7 +9,10 @@ use pyo3::types::PyDict;
 /// included); dropped: calls that will never be written; coalesced: calls
 /// merged into another line; reconnects: connections after the first;
 /// connected: whether the sender holds a connection; last_error: the latest
-/// connection or write problem, or None.
+/// connection or write problem, or None; acked: llm_usage lines the monitor
+/// acknowledged as stored (protocol 1.1); unacked: lines written and waiting
+/// for an ack; resent: lines written again after a reconnect (not in sent);
+/// acks_active: whether the monitor on this connection acknowledges.
 #[pyclass(module = "kissmon", name = "Stats", frozen, get_all, eq)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Stats {
@@ -20,6 +23,10 @@ pub(crate) struct Stats {
     reconnects: u64,
     connected: bool,
     last_error: Option<String>,
+    acked: u64,
+    unacked: u64,
+    resent: u64,
+    acks_active: bool,
 }
 
 impl From<kissmon::Stats> for Stats {
@@ -32,6 +39,10 @@ impl From<kissmon::Stats> for Stats {
             reconnects: s.reconnects,
             connected: s.connected,
             last_error: s.last_error,
+            acked: s.acked,
+            unacked: s.unacked,
+            resent: s.resent,
+            acks_active: s.acks_active,
         }
     }
 }
@@ -48,12 +59,17 @@ impl Stats {
         dict.set_item("reconnects", self.reconnects)?;
         dict.set_item("connected", self.connected)?;
         dict.set_item("last_error", &self.last_error)?;
+        dict.set_item("acked", self.acked)?;
+        dict.set_item("unacked", self.unacked)?;
+        dict.set_item("resent", self.resent)?;
+        dict.set_item("acks_active", self.acks_active)?;
         Ok(dict)
     }
 
     fn __repr__(&self) -> String {
         format!(
-            "Stats(queued={}, sent={}, dropped={}, coalesced={}, reconnects={}, connected={}, last_error={})",
+            "Stats(queued={}, sent={}, dropped={}, coalesced={}, reconnects={}, connected={}, last_error={}, \
+             acked={}, unacked={}, resent={}, acks_active={})",
             self.queued,
             self.sent,
             self.dropped,
@@ -63,7 +79,11 @@ impl Stats {
             match &self.last_error {
                 Some(err) => format!("{err:?}"),
                 None => "None".into(),
-            }
+            },
+            self.acked,
+            self.unacked,
+            self.resent,
+            if self.acks_active { "True" } else { "False" },
         )
     }
 }

@@ -56,7 +56,9 @@ fn handle(client: &mut Option<MonitorClient>, command: &Value) -> Result<Value> 
         "stats" => {
             let stats = live(client).stats();
             Ok(json!({"queued": stats.queued, "sent": stats.sent, "dropped": stats.dropped,
-                "coalesced": stats.coalesced, "reconnects": stats.reconnects, "connected": stats.connected}))
+                "coalesced": stats.coalesced, "reconnects": stats.reconnects, "connected": stats.connected,
+                "acked": stats.acked, "unacked": stats.unacked, "resent": stats.resent,
+                "acks_active": stats.acks_active}))
         }
         other => panic!("unknown command {other:?}"),
     }

@@ -8,7 +8,7 @@ use crate::monitor::{Monitor, TempDir};
 use base64::Engine as _;
 use serde_json::{json, Value};
 use std::fmt::Write as _;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long `expect_lines` and `expect_beats` wait for the lines they expect.
 const WAIT: Duration = Duration::from_secs(3);
@@ -194,6 +194,7 @@ impl Run<'_> {
             "call" => self.call(step)?,
             "monitor_up" => monitor.start(),
             "monitor_down" => monitor.stop(),
+            "monitor_acks" => monitor.set_acks(step["acks"].as_bool().ok_or("no acks".to_owned())?),
             op @ ("flush" | "close") => {
                 let got = self.expect_ok(json!({"cmd": op, "timeout_ms": ms("timeout_ms")?}))?;
                 if let Some(expected) = step.get("expect") {
@@ -211,13 +212,25 @@ impl Run<'_> {
             }
             "expect_beats" => self.expect_beats(monitor, step)?,
             "expect_stats" => {
-                let stats = self.expect_ok(json!({"cmd": "stats"}))?;
-                for (name, want) in step["stats"].as_object().ok_or("no stats".to_owned())? {
-                    if !json_eq(&stats[name], want) {
-                        return Err(Stop::Fail(format!(
-                            "stats.{name} is {}, expected {want}; stats {stats}",
-                            stats[name]
-                        )));
+                // With `within_ms`, the stats may take that long to get there
+                // (an ack the sender has yet to read).
+                let deadline = Instant::now() + Duration::from_millis(step["within_ms"].as_u64().unwrap_or(0));
+                loop {
+                    let stats = self.expect_ok(json!({"cmd": "stats"}))?;
+                    let wrong = step["stats"]
+                        .as_object()
+                        .ok_or("no stats".to_owned())?
+                        .iter()
+                        .find(|(name, want)| !json_eq(&stats[name.as_str()], want));
+                    match wrong {
+                        None => break,
+                        Some(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+                        Some((name, want)) => {
+                            return Err(Stop::Fail(format!(
+                                "stats.{name} is {}, expected {want}; stats {stats}",
+                                stats[name.as_str()]
+                            )))
+                        }
                     }
                 }
             }

@@ -13,8 +13,17 @@
 //! after the last `\n` are recorded as a line when they are a whole JSON
 //! value (a client does not resend a line that missed only its `\n`) and
 //! dropped otherwise (a client resends a line it wrote in part).
+//!
+//! **Acks (protocol 1.1).** Like the reference monitor, it acknowledges on
+//! a connection whose register line asked for it (`"acks":true`): at once
+//! for the register, with the highest `seq` it holds for that instance, then
+//! after each numbered llm_usage line it records. It records each
+//! (instance, seq) once: a line written again after a reconnect is counted
+//! in `duplicates`, not recorded again. `without_acks` makes it a v1
+//! monitor: it never writes and records every line.
 
-use std::io::{ErrorKind, Read};
+use std::collections::HashMap;
+use std::io::{ErrorKind, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -69,13 +78,54 @@ struct Shared {
     resume: Condvar,
     connections: Mutex<Vec<Connection>>,
     accepted: AtomicUsize,
+    /// Whether it acknowledges (protocol 1.1) clients that ask.
+    acks: AtomicBool,
+    /// The highest llm_usage `seq` recorded per instance.
+    stored: Mutex<HashMap<String, u64>>,
+    duplicates: AtomicUsize,
+}
+
+/// One connection's side of the acks.
+#[derive(Default)]
+struct Acking {
+    /// The client asked for acks on its register line; its instance.
+    instance: Option<String>,
 }
 
 impl Shared {
-    fn record(&self, line: &[u8]) {
+    /// Records a line and returns the ack to write back, if any.
+    fn record(&self, line: &[u8], acking: &mut Acking) -> Option<u64> {
         let line = String::from_utf8_lossy(line).trim_end_matches('\r').to_owned();
+        let acks = self.acks.load(Ordering::Acquire);
+        let value: Option<serde_json::Value> = if acks { serde_json::from_str(&line).ok() } else { None };
+        let field = |name: &str| value.as_ref().and_then(|v| v.get(name));
+        let instance = field("instance").and_then(|i| i.as_str()).map(str::to_owned);
+        let mut ack = None;
+        match field("type").and_then(|t| t.as_str()) {
+            Some("register") if field("acks") == Some(&serde_json::Value::Bool(true)) && instance.is_some() => {
+                let instance = instance.expect("checked");
+                ack = Some(self.stored.lock().unwrap().get(&instance).copied().unwrap_or(0));
+                acking.instance = Some(instance);
+            }
+            Some("llm_usage") => {
+                if let (Some(instance), Some(seq)) = (instance, field("seq").and_then(|s| s.as_u64())) {
+                    let mut stored = self.stored.lock().unwrap();
+                    let high = stored.entry(instance.clone()).or_insert(0);
+                    if seq <= *high {
+                        self.duplicates.fetch_add(1, Ordering::AcqRel);
+                        return (acking.instance.as_ref() == Some(&instance)).then_some(*high);
+                    }
+                    *high = seq;
+                    if acking.instance.as_ref() == Some(&instance) {
+                        ack = Some(seq);
+                    }
+                }
+            }
+            _ => {}
+        }
         self.received.lock().unwrap().lines.push(line);
         self.arrived.notify_all();
+        ack
     }
 }
 
@@ -99,6 +149,9 @@ impl Monitor {
                 resume: Condvar::new(),
                 connections: Mutex::default(),
                 accepted: AtomicUsize::new(0),
+                acks: AtomicBool::new(true),
+                stored: Mutex::default(),
+                duplicates: AtomicUsize::new(0),
             }),
             listening: None,
         }
@@ -108,6 +161,22 @@ impl Monitor {
         let mut monitor = Monitor::new(path);
         monitor.start();
         monitor
+    }
+
+    /// A monitor of protocol v1: it never acknowledges and keeps every line.
+    pub fn without_acks(self) -> Monitor {
+        self.set_acks(false);
+        self
+    }
+
+    /// Whether it acknowledges clients that ask, from now on.
+    pub fn set_acks(&self, on: bool) {
+        self.shared.acks.store(on, Ordering::Release);
+    }
+
+    /// Numbered llm_usage lines received again and not recorded.
+    pub fn duplicates(&self) -> usize {
+        self.shared.duplicates.load(Ordering::Acquire)
     }
 
     pub fn is_up(&self) -> bool {
@@ -234,6 +303,9 @@ fn accept(shared: &Arc<Shared>, stream: UnixStream) {
 }
 
 fn read_lines(mut stream: UnixStream, shared: &Shared) {
+    let mut acking = Acking::default();
+    // A client that does not read its acks must not hold the reader.
+    let _ = stream.set_write_timeout(Some(Duration::from_millis(200)));
     let mut pending = Vec::new();
     let mut chunk = vec![0; 64 * 1024];
     loop {
@@ -247,14 +319,18 @@ fn read_lines(mut stream: UnixStream, shared: &Shared) {
         };
         pending.extend_from_slice(&chunk[..n]);
         let mut start = 0;
+        let mut ack = None;
         while let Some(end) = pending[start..].iter().position(|&b| b == b'\n') {
-            shared.record(&pending[start..start + end]);
+            ack = shared.record(&pending[start..start + end], &mut acking).or(ack);
             start += end + 1;
         }
         pending.drain(..start);
+        if let Some(seq) = ack {
+            let _ = stream.write_all(format!("{{\"type\":\"ack\",\"seq\":{seq}}}\n").as_bytes());
+        }
     }
     if serde_json::from_slice::<serde_json::Value>(&pending).is_ok() {
-        shared.record(&pending);
+        shared.record(&pending, &mut acking);
     }
 }
 

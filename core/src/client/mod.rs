@@ -2,6 +2,7 @@
 //! an in-memory queue under a mutex that is never held across I/O; one
 //! background sender thread per client owns the connection.
 
+mod acks;
 mod fork;
 mod heartbeat;
 mod queue;
@@ -50,6 +51,16 @@ pub const LINGER: Duration = Duration::from_millis(20);
 /// its line to be written, scheduling aside.
 pub const LINGER_TICK: Duration = Duration::from_millis(1);
 
+/// How long a client waits, after asking for acks on a new connection, for
+/// the monitor's first ack (protocol 1.1) before it treats the monitor as
+/// v1: nothing waits for acks on that connection and nothing is resent.
+pub const ACK_WAIT: Duration = Duration::from_secs(5);
+/// How long unacknowledged lines may wait without any ack progress before
+/// the client reconnects and writes them again (a monitor that could not
+/// store them, and said so by not acknowledging).
+pub const RESEND_AFTER: Duration = Duration::from_secs(10);
+pub use acks::MAX_UNACKED_LINES;
+
 /// What "later than the clock can say" becomes: a century.
 const FAR_AWAY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
@@ -76,6 +87,15 @@ pub struct Stats {
     pub connected: bool,
     /// The latest connection or write problem, if any.
     pub last_error: Option<String>,
+    /// llm_usage lines the monitor acknowledged as stored (protocol 1.1).
+    pub acked: u64,
+    /// llm_usage lines written and waiting for the monitor's ack, kept to be written again after a reconnect.
+    pub unacked: u64,
+    /// Lines written again after a reconnect because they were not acknowledged (not counted in `sent`).
+    pub resent: u64,
+    /// Whether the monitor on the current connection acknowledges; false
+    /// against a v1 monitor (after [`ACK_WAIT`]), or with acks turned off.
+    pub acks_active: bool,
 }
 
 /// Settings that outlive a fork: a child builds its own client from them.
@@ -89,6 +109,7 @@ struct Config {
     max_aggregates: usize,
     heartbeat_interval: Duration,
     sdk: Sdk,
+    acks: bool,
 }
 
 /// Builds a [`MonitorClient`]; see [`MonitorClient::builder`].
@@ -101,6 +122,7 @@ pub struct MonitorClientBuilder {
     max_aggregates: usize,
     heartbeat_interval: Duration,
     sdk: Sdk,
+    acks: bool,
 }
 
 impl MonitorClientBuilder {
@@ -142,6 +164,15 @@ impl MonitorClientBuilder {
         self
     }
 
+    /// Whether to ask the monitor to acknowledge llm_usage (protocol 1.1,
+    /// on by default): lines are then numbered, kept until acknowledged,
+    /// and written again after a reconnect, and the monitor stores each one
+    /// once. A v1 monitor is noticed within [`ACK_WAIT`] and served as v1.
+    pub fn acks(mut self, on: bool) -> Self {
+        self.acks = on;
+        self
+    }
+
     /// Checks the settings and starts the sender thread. No I/O happens
     /// here: an absent monitor is not an error.
     pub fn build(self) -> Result<MonitorClient> {
@@ -171,6 +202,7 @@ impl MonitorClientBuilder {
             max_aggregates: self.max_aggregates,
             heartbeat_interval: self.heartbeat_interval,
             sdk: self.sdk,
+            acks: self.acks,
         });
         fork::install_handler();
         let inner = Inner::start(config)?;
@@ -259,6 +291,7 @@ impl Inner {
             features,
             heartbeat_interval_s: Some(interval.as_secs_f64()),
             sdk: Some(self.config.sdk.clone()),
+            acks: self.config.acks.then_some(true),
             envelope: self.envelope(ts),
         }
     }
@@ -358,6 +391,7 @@ impl MonitorClient {
             max_aggregates: DEFAULT_MAX_AGGREGATES,
             heartbeat_interval: DEFAULT_HEARTBEAT_INTERVAL,
             sdk: Sdk { lang: "rust".into(), version: env!("CARGO_PKG_VERSION").into() },
+            acks: true,
         }
     }
 
@@ -588,8 +622,10 @@ impl MonitorClient {
         self.inner().lock().heartbeat.announced
     }
 
-    /// Waits up to `timeout` for every call made so far to be written;
-    /// returns whether they were. Tries to connect at once if disconnected.
+    /// Waits up to `timeout` for every call made so far to be written, and,
+    /// where the monitor acknowledges (protocol 1.1), for its llm_usage to
+    /// be acknowledged, that is stored; returns whether they were. Tries to
+    /// connect at once if disconnected.
     pub fn flush(&self, timeout: Duration) -> bool {
         let inner = self.inner();
         let deadline = deadline_after(timeout);
@@ -662,6 +698,10 @@ impl MonitorClient {
             reconnects: counters.reconnects,
             connected: counters.connected,
             last_error: counters.last_error.clone(),
+            acked: counters.acked,
+            unacked: counters.unacked,
+            resent: counters.resent,
+            acks_active: counters.acks_active,
         }
     }
 

@@ -198,6 +198,18 @@ impl Pending {
             && self.unregister.is_none()
     }
 
+    /// Whether the sender may take something now, when `room` more
+    /// llm_usage lines fit in the window of unacknowledged lines: control
+    /// lines always go; llm_usage only with room; the unregister follows
+    /// the last llm_usage line.
+    pub(crate) fn sendable(&self, room: usize) -> bool {
+        let usage_waits = !self.usage.is_empty() || !self.aggregates.is_empty();
+        self.register.is_some()
+            || self.heartbeat.is_some()
+            || (usage_waits && room > 0)
+            || (self.unregister.is_some() && !usage_waits)
+    }
+
     /// How many lines writing all of this takes.
     pub(crate) fn lines(&self) -> u64 {
         (self.register.is_some() as u64)
@@ -260,7 +272,7 @@ impl Pending {
     /// Moves what is pending into `into` (which must be empty, and whose name
     /// table mirrors this one's), keeping this side's allocations so the hot
     /// path does not reallocate. At most
-    /// `max_usage` llm_usage calls move at once, so the sender stays
+    /// `max_usage` llm_usage lines (calls and aggregates) move at once, so the sender stays
     /// responsive; the heartbeat always moves, so liveness never waits behind
     /// a backlog. Returns whether everything moved.
     pub(crate) fn take_into(&mut self, into: &mut Pending, max_usage: usize) -> bool {
@@ -273,6 +285,11 @@ impl Pending {
             return false;
         }
         std::mem::swap(&mut self.usage, &mut into.usage);
+        let room = max_usage - into.usage.len();
+        if self.aggregates.len() > room {
+            into.aggregates.extend(self.aggregates.drain(..room));
+            return false;
+        }
         std::mem::swap(&mut self.aggregates, &mut into.aggregates);
         into.unregister = self.unregister.take();
         true

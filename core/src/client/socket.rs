@@ -87,21 +87,26 @@ pub(crate) fn send(fd: RawFd, bytes: &[u8]) -> io::Result<usize> {
     }
 }
 
-/// Whether the peer has closed its end. The monitor never writes, so any
-/// bytes it did send are read and discarded.
-pub(crate) fn peer_closed(fd: RawFd) -> bool {
-    let mut scratch = [0u8; 256];
-    loop {
-        // SAFETY: `scratch` is a valid buffer for its length.
-        let n = unsafe { libc::recv(fd, scratch.as_mut_ptr().cast(), scratch.len(), libc::MSG_DONTWAIT) };
-        match n {
-            0 => return true,
-            n if n > 0 => continue,
-            _ => {
-                let err = io::Error::last_os_error();
-                return !matches!(err.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted);
-            }
-        }
+/// What one non-blocking read from the monitor gave.
+pub(crate) enum Received {
+    Bytes(usize),
+    /// The peer closed its end (or the connection failed).
+    Closed,
+    /// Nothing to read now.
+    Nothing,
+}
+
+/// Reads what the monitor wrote (acks, protocol 1.1), without waiting.
+pub(crate) fn receive(fd: RawFd, into: &mut [u8]) -> Received {
+    // SAFETY: `into` is a valid buffer for its length.
+    let n = unsafe { libc::recv(fd, into.as_mut_ptr().cast(), into.len(), libc::MSG_DONTWAIT) };
+    match n {
+        0 => Received::Closed,
+        n if n > 0 => Received::Bytes(n as usize),
+        _ => match io::Error::last_os_error().kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => Received::Nothing,
+            _ => Received::Closed,
+        },
     }
 }
 

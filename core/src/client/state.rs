@@ -49,13 +49,16 @@ pub(super) struct Delivery {
     pub(super) accepted: u64,
     /// Every call up to this sequence number has been written.
     pub(super) written: u64,
+    /// Every call up to this sequence number is written and, where it waits
+    /// for an ack (protocol 1.1), acknowledged: what flush and close wait for.
+    pub(super) acked: u64,
     /// Lines the sender holds and has not finished writing.
     pub(super) in_flight: u64,
 }
 
 impl Delivery {
     pub(super) fn delivered(&self, target: u64) -> bool {
-        self.written >= target
+        self.acked >= target
     }
 }
 
@@ -95,6 +98,10 @@ pub(super) struct Counters {
     pub(super) reconnects: u64,
     pub(super) connected: bool,
     pub(super) last_error: Option<String>,
+    pub(super) acked: u64,
+    pub(super) unacked: u64,
+    pub(super) resent: u64,
+    pub(super) acks_active: bool,
 }
 
 impl State {

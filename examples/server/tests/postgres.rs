@@ -387,3 +387,49 @@ fn the_fleet_endpoint_on_sqlite_is_this_monitor_s_registry() {
     assert_eq!(fleet["bots"][0]["channel"], "lonely");
     assert_eq!(fleet["monitors"][0]["monitor_id"], "solo");
 }
+
+#[test]
+#[ignore = "needs PostgreSQL: examples/server/test-postgres.sh runs it"]
+fn acknowledged_usage_survives_a_monitor_killed_on_postgres_exactly_once() {
+    let cluster = Cluster::start();
+    let url = cluster.create_database("acks");
+    let dir = TempDir::new();
+    let mut monitor = PgMonitor::start(&dir, "solo", &url, &[]);
+    let bot = client(&monitor.socket, "acked", Duration::from_secs(1));
+    bot.register([("llm", true)]).unwrap();
+    let (mut calls, mut tokens_in) = (0u64, 0u64);
+    let mut log = |n: u64| {
+        for _ in 0..n {
+            calls += 1;
+            tokens_in += 100 + calls % 7;
+            bot.log_llm_usage(kissmon::LlmUsage::new("gpt-4o", "chat", 100 + calls % 7, 10)).unwrap();
+        }
+    };
+    log(500);
+    wait_for("acks from the monitor on PostgreSQL", Duration::from_secs(60), || {
+        let stats = bot.stats();
+        stats.acks_active && stats.acked > 0
+    });
+    // Killed with lines read and not yet committed, or committed and not yet acked.
+    log(2000);
+    assert!(!monitor.signal(libc::SIGKILL).success());
+    log(500);
+    let monitor = PgMonitor::start(&dir, "solo", &url, &[]);
+    log(500);
+    assert!(bot.flush(Duration::from_secs(90)), "every call acknowledged: {:?}\n{}", bot.stats(), monitor.log_text());
+    let stats = bot.stats();
+    assert_eq!(stats.unacked, 0, "{stats:?}");
+    let sums = cluster.psql(
+        "acks",
+        "SELECT SUM(count) || ',' || SUM(tokens_in) || ',' || SUM(tokens_out) FROM llm_usage WHERE channel = 'acked'",
+    );
+    assert_eq!(sums, format!("{calls},{tokens_in},{}", calls * 10), "exact totals: {stats:?}");
+    let twice = cluster.psql(
+        "acks",
+        "SELECT COUNT(*) FROM (SELECT instance, seq FROM llm_usage WHERE seq IS NOT NULL \
+         GROUP BY monitor_id, instance, seq HAVING COUNT(*) > 1) t",
+    );
+    assert_eq!(twice, "0", "no (instance, seq) stored twice");
+    let mark = cluster.psql("acks", "SELECT MAX(seq) FROM usage_acks WHERE monitor_id = 'solo'");
+    assert!(mark.parse::<u64>().unwrap() > 0, "the mark is stored: {mark}");
+}

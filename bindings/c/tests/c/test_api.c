@@ -93,7 +93,7 @@ static void test_statuses_and_decode(void) {
     CHECK(strcmp(kissmon_status_str(KISSMON_STATUS_TIMED_OUT), "timed out before everything was written") == 0, "t");
     CHECK(strcmp(kissmon_status_str(1234), "unknown status") == 0, "unknown");
     CHECK(strcmp(kissmon_version(), "") != 0, "version");
-    kissmon_abi_v1();
+    kissmon_abi_v2();
 
     const char *line = "{\"type\":\"heartbeat\",\"channel\":\"el_serda\",\"pid\":12345,\"v\":1}";
     char *json = NULL;

@@ -134,7 +134,8 @@ class MonitorClient(_native.MonitorClient):
 
     def stats(self) -> _native.Stats:
         """A snapshot of the counters: ``queued``, ``sent``, ``dropped``,
-        ``coalesced``, ``reconnects``, ``connected``, ``last_error``."""
+        ``coalesced``, ``reconnects``, ``connected``, ``last_error``, and the
+        protocol 1.1 counters ``acked``, ``unacked``, ``resent``, ``acks_active``."""
         self._drain_warnings()
         return super().stats()
 

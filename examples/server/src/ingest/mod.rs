@@ -8,10 +8,16 @@
 //! bot folded into the latest. A reader never waits on storage; it waits on
 //! the in-memory state worker at most [`STATE_SEND_TIMEOUT`] per batch, then
 //! sheds that batch and counts its lines.
+//!
+//! A client that asks for acks on its register line (protocol 1.1) gets them
+//! on its connection from this reader ([`acks`]), once the writer committed.
+
+mod acks;
 
 use crate::counters::{Counter, Counters, Tally};
 use crate::registry::{Accepted, Batch, Peer};
 use crate::store::{Store, UsageRow};
+use acks::AckWriter;
 use kissmon::{DecodeError, Message, MAX_LINE_BYTES};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream as StdUnixStream;
@@ -111,12 +117,14 @@ async fn read_lines(stream: StdUnixStream, ingest: &Ingest, stop: &mut watch::Re
     tracing::debug!("connection from pid {:?}, uid {:?}", peer.pid, peer.uid);
     let mut lines = LineBuffer::default();
     let mut out = Outgoing::new(peer);
+    let mut acker: Option<AckWriter> = None;
     // What the client wrote right after connecting (usually its register) is
     // read now, before the connection waits its turn for a readiness event.
     match lines.read_now(&stream) {
         Ok(Some(0)) | Err(_) => return out.finish(&mut lines, ingest).await,
         Ok(Some(_)) => {
             out.take_from(&mut lines, ingest);
+            out.answer_acks(&mut acker, &stream, ingest);
             out.hand_on(ingest).await;
         }
         Ok(None) => {}
@@ -125,9 +133,22 @@ async fn read_lines(stream: StdUnixStream, ingest: &Ingest, stop: &mut watch::Re
     let mut stopping = *stop.borrow();
     loop {
         if !stopping {
+            let blocked = acker.as_ref().is_some_and(|a| a.blocked);
+            let mut readable = false;
             tokio::select! {
-                ready = stream.readable() => if ready.is_err() { break },
+                ready = stream.readable() => if ready.is_err() { break } else { readable = true },
                 _ = stop.changed() => stopping = true,
+                changed = AckWriter::changed(&mut acker) => match changed {
+                    true => acker.as_mut().expect("following acks").take_update(),
+                    false => acker = None,
+                },
+                _ = stream.writable(), if blocked => {}
+            }
+            if let Some(acker) = &mut acker {
+                acker.write(&stream, &ingest.counters);
+            }
+            if !readable && !stopping {
+                continue;
             }
         }
         // One read per turn (or a bounded few at a stop), so that busy
@@ -144,6 +165,7 @@ async fn read_lines(stream: StdUnixStream, ingest: &Ingest, stop: &mut watch::Re
                 Ok(Some(_)) => {
                     more = true;
                     out.take_from(&mut lines, ingest);
+                    out.answer_acks(&mut acker, &stream, ingest);
                     if out.messages.len() + out.usage.len() >= BATCH_MESSAGES {
                         out.hand_on(ingest).await;
                     }
@@ -274,11 +296,31 @@ struct Outgoing {
     messages: Vec<Accepted>,
     usage: Vec<UsageRow>,
     tally: Tally,
+    /// The instance whose register line just asked for acks.
+    asked_acks: Option<String>,
 }
 
 impl Outgoing {
     fn new(peer: Peer) -> Outgoing {
-        Outgoing { peer, received: SystemTime::now(), messages: Vec::new(), usage: Vec::new(), tally: Tally::default() }
+        Outgoing {
+            peer,
+            received: SystemTime::now(),
+            messages: Vec::new(),
+            usage: Vec::new(),
+            tally: Tally::default(),
+            asked_acks: None,
+        }
+    }
+
+    /// A register line asked for acks: follow its instance's mark and
+    /// answer with what is stored now.
+    fn answer_acks(&mut self, acker: &mut Option<AckWriter>, stream: &UnixStream, ingest: &Ingest) {
+        if let Some(instance) = self.asked_acks.take() {
+            *acker = Some(AckWriter::new(ingest.store.acks().subscribe(&instance)));
+        }
+        if let Some(acker) = acker {
+            acker.write(stream, &ingest.counters);
+        }
     }
 
     /// Decodes every complete line `lines` holds.
@@ -331,6 +373,12 @@ impl Outgoing {
             Message::LlmUsage(usage) => {
                 let received = crate::time::unix(self.received);
                 self.usage.push(UsageRow::from_message(usage, received, peer_mismatch));
+            }
+            Message::Register(register) => {
+                if register.acks == Some(true) {
+                    self.asked_acks = register.envelope.instance.clone().or(self.asked_acks.take());
+                }
+                self.messages.push(Accepted { message: Message::Register(register), peer_mismatch });
             }
             Message::Heartbeat(beat) => {
                 // A heartbeat right after one of the same bot replaces it: only the latest matters.

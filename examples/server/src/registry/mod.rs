@@ -385,7 +385,7 @@ impl StateWorker {
     }
 
     fn register(&mut self, register: Register, peer: Peer, peer_mismatch: bool, at: SystemTime) {
-        let Register { channel, pid, features, heartbeat_interval_s, sdk, envelope } = register;
+        let Register { channel, pid, features, heartbeat_interval_s, sdk, envelope, .. } = register;
         let features_json = serde_json::to_string(&features).unwrap_or_else(|_| "{}".into());
         let (lang, sdk_version) = sdk.map_or((None, None), |sdk| (Some(sdk.lang), Some(sdk.version)));
         let peer_verified = peer.pid == Some(pid);

@@ -63,5 +63,6 @@ pub(super) fn into_row(key: UsageKey, sums: UsageSums) -> UsageRow {
         ok: key.ok,
         count: sums.count,
         peer_mismatch: key.peer_mismatch,
+        seq: None,
     }
 }

@@ -19,6 +19,7 @@ const STEPS: &[(&str, Step)] = &[
     ("the earlier monitor's tables, extended; kissmon's tables and indexes", first_schema),
     ("indexes for one bot's history (bot_metrics and bot_transitions by channel)", history_indexes),
     ("alerts, their notification attempts and silences", crate::alerts::db::schema),
+    ("llm_usage.seq and usage_acks: each acknowledged llm_usage line stored once (protocol 1.1)", usage_acks),
 ];
 
 /// The schema version this build writes.
@@ -38,6 +39,19 @@ fn history_indexes(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute_batch(
         "CREATE INDEX IF NOT EXISTS bot_metrics_channel_ts ON bot_metrics(channel, ts);
          CREATE INDEX IF NOT EXISTS bot_transitions_channel ON bot_transitions(channel, id);",
+    )
+}
+
+fn usage_acks(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    if !columns(tx, "llm_usage")?.iter().any(|c| c == "seq") {
+        tx.execute_batch("ALTER TABLE llm_usage ADD COLUMN seq INTEGER")?;
+    }
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS usage_acks (
+             instance TEXT PRIMARY KEY,
+             seq INTEGER NOT NULL,
+             updated_at TEXT NOT NULL
+         );",
     )
 }
 

@@ -19,6 +19,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
+pub mod acks;
 mod fold;
 pub mod migrate;
 pub mod postgres;
@@ -27,6 +28,7 @@ mod rows;
 mod schema;
 pub mod totals;
 
+use acks::Acks;
 use fold::{into_row, split, UsageKey};
 use kissmon::fold::UsageSums;
 pub use rows::{MetricRow, StatusRow, TransitionRow, UsageRow};
@@ -83,6 +85,7 @@ struct Shared {
     wake: Condvar,
     counters: Arc<Counters>,
     totals: Arc<UsageTotals>,
+    acks: Arc<Acks>,
     max_pending_usage: usize,
     max_usage_aggregates: usize,
 }
@@ -112,12 +115,14 @@ impl Store {
     /// Starts the writer thread on an open database (see [`open_for_writing`]).
     pub fn start(conn: Connection, counters: Arc<Counters>, config: &Config) -> Result<Store> {
         let totals = UsageTotals::load(&conn).context(|| "cannot sum the llm_usage table".into())?;
-        Store::spawn(totals, counters, config, move |shared| write_loop(conn, shared))
+        let acks = Acks::load(&conn).context(|| "cannot read the usage_acks table".into())?;
+        Store::spawn(totals, acks, counters, config, move |shared| write_loop(conn, shared))
     }
 
     /// Starts the writer thread of a backend: `writer` takes batches from the shared pending set.
     fn spawn(
         totals: UsageTotals,
+        acks: Acks,
         counters: Arc<Counters>,
         config: &Config,
         writer: impl FnOnce(&Shared) + Send + 'static,
@@ -127,6 +132,7 @@ impl Store {
             wake: Condvar::new(),
             counters,
             totals: Arc::new(totals),
+            acks: Arc::new(acks),
             max_pending_usage: config.max_pending_usage.max(1),
             max_usage_aggregates: config.max_usage_aggregates.max(1),
         });
@@ -145,6 +151,11 @@ impl Store {
     /// The database's llm_usage totals, kept current by the writer.
     pub fn totals(&self) -> Arc<UsageTotals> {
         Arc::clone(&self.shared.totals)
+    }
+
+    /// Which numbered llm_usage lines are stored, and their acks (protocol 1.1).
+    pub fn acks(&self) -> Arc<Acks> {
+        Arc::clone(&self.shared.acks)
     }
 
     pub fn health(&self) -> WriterHealth {
@@ -211,6 +222,12 @@ impl Store {
             }
             let mut rows = rows.into_iter();
             batch.usage.extend(rows.by_ref().take(room));
+            // A numbered line does not fold (its identity would be lost): it
+            // is not kept, and its client writes it again for want of an ack.
+            let (numbered, rows): (Vec<UsageRow>, Vec<UsageRow>) =
+                rows.partition(|row| row.seq.is_some() && row.instance.is_some());
+            shared.acks.not_kept(&numbered);
+            shared.counters.add(Counter::usage_refused, numbered.iter().map(|row| row.count).sum());
             let (mut folded, mut shed) = (0u64, 0u64);
             for row in rows {
                 let (key, sums) = split(row);
@@ -272,7 +289,7 @@ fn write_loop(mut conn: Connection, shared: &Shared) {
         };
         if !batch.is_empty() {
             let rows = batch.rows();
-            let result = write_batch(&mut conn, batch, &shared.counters, &shared.totals);
+            let result = write_batch(&mut conn, batch, &shared.counters, &shared.totals, &shared.acks);
             {
                 let mut pending = shared.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
                 pending.writing_since = None;
@@ -310,14 +327,14 @@ ON CONFLICT(channel) DO UPDATE SET pid = excluded.pid, status = excluded.status,
     peer_mismatch = excluded.peer_mismatch, peer_pid = excluded.peer_pid, peer_uid = excluded.peer_uid,
     proc_start = excluded.proc_start";
 
-/// llm_usage rows bound into one INSERT statement (16 parameters each).
+/// llm_usage rows bound into one INSERT statement (17 parameters each).
 const USAGE_ROWS_PER_INSERT: usize = 64;
 
 fn insert_usage(rows: usize) -> String {
-    let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; rows].join(", ");
+    let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; rows].join(", ");
     format!(
         "INSERT INTO llm_usage (ts, channel, model, feature, tokens_in, tokens_out, latency_ms, pid, instance, \
-         provider, cache_read_tokens, reasoning_tokens, cost_usd, ok, count, peer_mismatch) VALUES {values}"
+         provider, cache_read_tokens, reasoning_tokens, cost_usd, ok, count, peer_mismatch, seq) VALUES {values}"
     )
 }
 
@@ -325,14 +342,15 @@ static INSERT_USAGE_ONE: std::sync::LazyLock<String> = std::sync::LazyLock::new(
 static INSERT_USAGE_MANY: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| insert_usage(USAGE_ROWS_PER_INSERT));
 
-/// Binds one row's 16 values from parameter `index` on.
+/// Binds one row's 17 values from parameter `index` on.
 fn bind_usage(
     statement: &mut rusqlite::CachedStatement<'_>,
     index: &mut usize,
     row: &UsageRow,
 ) -> rusqlite::Result<()> {
     let ts = iso_from_unix(row.ts);
-    let values: [&dyn rusqlite::ToSql; 16] = [
+    let seq = row.seq.map(int);
+    let values: [&dyn rusqlite::ToSql; 17] = [
         &ts,
         &row.channel,
         &row.model,
@@ -349,6 +367,7 @@ fn bind_usage(
         &row.ok,
         &int(row.count),
         &row.peer_mismatch,
+        &seq,
     ];
     for value in values {
         statement.raw_bind_parameter(*index, value)?;
@@ -362,7 +381,37 @@ fn int(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
-fn write_batch(conn: &mut Connection, batch: Batch, counters: &Counters, totals: &UsageTotals) -> rusqlite::Result<()> {
+/// Stores one batch in one transaction. Numbered llm_usage rows go through
+/// [`Acks`]: a copy already stored is skipped, and the marks that acks report
+/// are written in the same transaction and published only after it commits.
+fn write_batch(
+    conn: &mut Connection,
+    batch: Batch,
+    counters: &Counters,
+    totals: &UsageTotals,
+    acks: &Acks,
+) -> rusqlite::Result<()> {
+    let (usage, admitted) = acks.admit(batch.usage, counters);
+    let batch = Batch { usage, ..batch };
+    match write_admitted(conn, batch, counters, totals, &admitted) {
+        Ok(()) => {
+            acks.committed(admitted);
+            Ok(())
+        }
+        Err(err) => {
+            acks.failed(admitted);
+            Err(err)
+        }
+    }
+}
+
+fn write_admitted(
+    conn: &mut Connection,
+    batch: Batch,
+    counters: &Counters,
+    totals: &UsageTotals,
+    admitted: &acks::Admitted,
+) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
     let usage_calls: u64;
     let usage_rows = batch.usage.len() + batch.aggregates.len();
@@ -439,6 +488,7 @@ fn write_batch(conn: &mut Connection, batch: Batch, counters: &Counters, totals:
         tx.execute("DELETE FROM bot_transitions WHERE ts < ?1", [&before])?;
     }
     let now = iso(SystemTime::now());
+    Acks::persist(&tx, admitted, &now)?;
     for (key, value) in &batch.meta {
         tx.execute("INSERT OR REPLACE INTO kissmon_meta (key, value) VALUES (?1, ?2)", params![key, value])?;
     }

@@ -67,6 +67,8 @@ pub struct UsageRow {
     pub ok: Option<bool>,
     pub count: u64,
     pub peer_mismatch: bool,
+    /// The line's sequence number (protocol 1.1): stored once per (instance, seq).
+    pub seq: Option<u64>,
 }
 
 impl UsageRow {
@@ -88,6 +90,7 @@ impl UsageRow {
             cost_usd: usage.cost_usd,
             ok: usage.ok,
             peer_mismatch,
+            seq: usage.seq,
         }
     }
 }

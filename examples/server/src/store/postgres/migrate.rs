@@ -16,7 +16,21 @@ const STEPS: &[(&str, &str)] = &[
     ("the earlier monitor's tables, extended; kissmon's tables and indexes", FIRST_SCHEMA),
     ("indexes for one bot's history (bot_metrics and bot_transitions by channel)", HISTORY_INDEXES),
     ("alerts, their notification attempts and silences", ALERTS),
+    ("llm_usage.seq and usage_acks: each acknowledged llm_usage line stored once (protocol 1.1)", USAGE_ACKS),
 ];
+
+/// Step 4: per client instance, the highest `seq` stored, written in the same
+/// transaction as the rows (see `store::acks`).
+const USAGE_ACKS: &str = "
+ALTER TABLE llm_usage ADD COLUMN seq BIGINT;
+CREATE TABLE usage_acks (
+    monitor_id TEXT NOT NULL,
+    instance TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (monitor_id, instance)
+);
+";
 
 /// The schema version this build writes.
 pub const LATEST: i32 = STEPS.len() as i32;

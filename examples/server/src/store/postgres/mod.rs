@@ -147,6 +147,8 @@ pub struct Opened {
     pub previous: Vec<StatusRow>,
     /// This monitor's llm_usage totals, for /metrics.
     totals: Totals,
+    /// Per client instance, the highest llm_usage `seq` stored (protocol 1.1 acks).
+    marks: Vec<(String, u64)>,
 }
 
 /// Connects, brings the schema to [`migrate::LATEST`], and reads what this
@@ -164,15 +166,19 @@ pub fn open(url: &str, config: &Config) -> Result<Opened> {
         let totals = read::load_totals(&client, monitor_id)
             .await
             .map_err(|err| Error::new(format!("cannot sum llm_usage in {}: {}", target.shown, explain(&err))))?;
-        Ok(Opened { target: target.clone(), previous, totals })
+        let marks = read::load_marks(&client, monitor_id)
+            .await
+            .map_err(|err| Error::new(format!("cannot read usage_acks in {}: {}", target.shown, explain(&err))))?;
+        Ok(Opened { target: target.clone(), previous, totals, marks })
     })
 }
 
 impl Store {
     /// Starts the PostgreSQL writer thread for a database [`open`] prepared.
     pub fn start_postgres(opened: Opened, counters: Arc<Counters>, config: &Config) -> Result<Store> {
-        let Opened { target, totals, .. } = opened;
-        Store::spawn(UsageTotals::from(totals), counters, config, move |shared| write::run(target, shared))
+        let Opened { target, totals, marks, .. } = opened;
+        let acks = super::acks::Acks::from_marks(marks);
+        Store::spawn(UsageTotals::from(totals), acks, counters, config, move |shared| write::run(target, shared))
     }
 }
 

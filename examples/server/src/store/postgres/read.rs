@@ -63,6 +63,15 @@ pub async fn load_bots(
     Ok(rows.iter().map(status_row).collect())
 }
 
+/// Per client instance, the highest llm_usage `seq` this monitor stored (protocol 1.1).
+pub async fn load_marks(
+    client: &Client,
+    monitor_id: &str,
+) -> std::result::Result<Vec<(String, u64)>, tokio_postgres::Error> {
+    let rows = client.query("SELECT instance, seq FROM usage_acks WHERE monitor_id = $1", &[&monitor_id]).await?;
+    Ok(rows.iter().map(|row| (row.get(0), row.get::<_, i64>(1).max(0) as u64)).collect())
+}
+
 /// The totals of this monitor's llm_usage rows (its /metrics counts its own
 /// calls, so that federating several monitors counts each call once).
 pub async fn load_totals(client: &Client, monitor_id: &str) -> std::result::Result<Totals, tokio_postgres::Error> {

@@ -11,10 +11,12 @@
 //! claims its number in `kissmon_writer` inside its own transaction, so one
 //! whose commit went through but whose reply was lost is not stored twice.
 //!
-//! Left for the durability work (acks): dedup by (instance, seq) belongs in
-//! [`write_batch`], in the same transaction, and acks after [`run`] sees the
-//! commit, where `totals.add` is called.
+//! Protocol 1.1 as with SQLite (see `store::acks`): numbered llm_usage rows
+//! are admitted once per batch (a copy already stored is skipped), the new
+//! marks go into `usage_acks` in the batch's transaction, and acks go out
+//! once [`run`] sees the commit (or learns that an earlier attempt committed).
 
+use super::super::acks::{Acks, Admitted};
 use super::super::fold::into_row;
 use super::super::rows::UsageRow;
 use super::super::{Batch, Shared};
@@ -73,6 +75,7 @@ pub(super) fn run(target: Target, shared: &Shared) {
         let mut batch = batch;
         let aggregates = std::mem::take(&mut batch.aggregates).into_iter().map(|(key, sums)| into_row(key, sums));
         let usage: Vec<UsageRow> = std::mem::take(&mut batch.usage).into_iter().chain(aggregates).collect();
+        let (usage, admitted) = shared.acks.admit(usage, &shared.counters);
         let mut backoff = FIRST_BACKOFF;
         let mut stop_deadline: Option<Instant> = None;
         let mut failures = 0u32;
@@ -84,7 +87,7 @@ pub(super) fn run(target: Target, shared: &Shared) {
                 };
                 match tokio::time::timeout(
                     ATTEMPT_TIMEOUT,
-                    write_batch(client, &target, run_id, batch_no, &batch, &usage),
+                    write_batch(client, &target, run_id, batch_no, &batch, &usage, &admitted),
                 )
                 .await
                 {
@@ -148,6 +151,7 @@ pub(super) fn run(target: Target, shared: &Shared) {
                     Attempt::AlreadyCommitted => 0,
                 };
                 shared.totals.add(&usage);
+                shared.acks.committed(admitted);
                 let counters = &shared.counters;
                 counters.add(Counter::usage_rows_written, usage.len() as u64);
                 counters.add(Counter::usage_calls_written, usage.iter().map(|row| row.count).sum());
@@ -156,6 +160,7 @@ pub(super) fn run(target: Target, shared: &Shared) {
                 counters.add(Counter::metrics_rows_deleted, deleted);
             }
             None => {
+                shared.acks.failed(admitted);
                 shared.counters.add(Counter::storage_errors, 1);
                 shared.counters.add(Counter::storage_rows_lost, rows);
             }
@@ -210,9 +215,9 @@ const CLAIM: &str = "INSERT INTO kissmon_writer (monitor_id, run_id, batch) VALU
     WHERE kissmon_writer.run_id <> excluded.run_id OR kissmon_writer.batch < excluded.batch";
 
 const COPY_USAGE: &str = "COPY llm_usage (monitor_id, ts, channel, model, feature, tokens_in, tokens_out, \
-    latency_ms, pid, instance, provider, cache_read_tokens, reasoning_tokens, cost_usd, ok, count, peer_mismatch) \
-    FROM STDIN BINARY";
-const USAGE_TYPES: [Type; 17] = [
+    latency_ms, pid, instance, provider, cache_read_tokens, reasoning_tokens, cost_usd, ok, count, peer_mismatch, \
+    seq) FROM STDIN BINARY";
+const USAGE_TYPES: [Type; 18] = [
     Type::TEXT,
     Type::TEXT,
     Type::TEXT,
@@ -230,6 +235,7 @@ const USAGE_TYPES: [Type; 17] = [
     Type::BOOL,
     Type::INT8,
     Type::BOOL,
+    Type::INT8,
 ];
 
 const UPSERT_STATUS: &str = "
@@ -265,6 +271,7 @@ async fn write_batch(
     batch_no: i64,
     batch: &Batch,
     usage: &[UsageRow],
+    admitted: &Admitted,
 ) -> Result<Attempt, Failure> {
     let monitor = target.monitor_id.as_str();
     let tx = client.transaction().await?;
@@ -277,7 +284,8 @@ async fn write_batch(
         let mut writer = std::pin::pin!(BinaryCopyInWriter::new(sink, &USAGE_TYPES));
         for row in usage {
             let ts = iso_from_unix(row.ts);
-            let values: [&(dyn ToSql + Sync); 17] = [
+            let seq = row.seq.map(int);
+            let values: [&(dyn ToSql + Sync); 18] = [
                 &monitor,
                 &ts,
                 &row.channel,
@@ -295,6 +303,7 @@ async fn write_batch(
                 &row.ok,
                 &int(row.count),
                 &row.peer_mismatch,
+                &seq,
             ];
             writer.as_mut().write(&values).await?;
         }
@@ -408,6 +417,15 @@ async fn write_batch(
         let names: Vec<&str> = snapshot.iter().map(|(name, _)| *name).collect();
         let values: Vec<i64> = snapshot.iter().map(|(_, value)| int(*value)).collect();
         tx.execute(UPSERT_COUNTERS, &[&monitor, &names, &values, &iso(SystemTime::now())]).await?;
+    }
+    let now = iso(SystemTime::now());
+    for (instance, mark) in Acks::marks(admitted) {
+        tx.execute(
+            "INSERT INTO usage_acks (monitor_id, instance, seq, updated_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (monitor_id, instance) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at",
+            &[&monitor, &instance, &int(mark), &now],
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(Attempt::Committed(deleted))

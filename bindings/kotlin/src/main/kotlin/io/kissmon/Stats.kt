@@ -18,9 +18,17 @@ data class Stats(
     val connected: Boolean,
     /** The latest connection or write problem, if any. */
     val lastError: String?,
+    /** llm_usage lines the monitor acknowledged as stored (protocol 1.1). */
+    val acked: Long,
+    /** llm_usage lines written and waiting for the monitor's ack, kept to be written again after a reconnect. */
+    val unacked: Long,
+    /** Lines written again after a reconnect because they were not acknowledged (not counted in [sent]). */
+    val resent: Long,
+    /** Whether the monitor on the current connection acknowledges; false against a v1 monitor. */
+    val acksActive: Boolean,
 ) {
     internal constructor(native: NativeStats) : this(
         native.queued(), native.sent(), native.dropped(), native.coalesced(), native.reconnects(),
-        native.connected(), native.lastError(),
+        native.connected(), native.lastError(), native.acked(), native.unacked(), native.resent(), native.acksActive(),
     )
 }

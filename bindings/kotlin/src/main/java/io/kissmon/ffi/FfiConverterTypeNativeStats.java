@@ -13,7 +13,11 @@ public enum FfiConverterTypeNativeStats implements FfiConverterRustBuffer<Native
       FfiConverterLong.INSTANCE.read(buf),
       FfiConverterLong.INSTANCE.read(buf),
       FfiConverterBoolean.INSTANCE.read(buf),
-      FfiConverterOptionalString.INSTANCE.read(buf)
+      FfiConverterOptionalString.INSTANCE.read(buf),
+      FfiConverterLong.INSTANCE.read(buf),
+      FfiConverterLong.INSTANCE.read(buf),
+      FfiConverterLong.INSTANCE.read(buf),
+      FfiConverterBoolean.INSTANCE.read(buf)
     );
   }
 
@@ -26,7 +30,11 @@ public enum FfiConverterTypeNativeStats implements FfiConverterRustBuffer<Native
             FfiConverterLong.INSTANCE.allocationSize(value.coalesced()) +
             FfiConverterLong.INSTANCE.allocationSize(value.reconnects()) +
             FfiConverterBoolean.INSTANCE.allocationSize(value.connected()) +
-            FfiConverterOptionalString.INSTANCE.allocationSize(value.lastError())
+            FfiConverterOptionalString.INSTANCE.allocationSize(value.lastError()) +
+            FfiConverterLong.INSTANCE.allocationSize(value.acked()) +
+            FfiConverterLong.INSTANCE.allocationSize(value.unacked()) +
+            FfiConverterLong.INSTANCE.allocationSize(value.resent()) +
+            FfiConverterBoolean.INSTANCE.allocationSize(value.acksActive())
       );
   }
 
@@ -39,5 +47,9 @@ public enum FfiConverterTypeNativeStats implements FfiConverterRustBuffer<Native
       FfiConverterLong.INSTANCE.write(value.reconnects(), buf);
       FfiConverterBoolean.INSTANCE.write(value.connected(), buf);
       FfiConverterOptionalString.INSTANCE.write(value.lastError(), buf);
+      FfiConverterLong.INSTANCE.write(value.acked(), buf);
+      FfiConverterLong.INSTANCE.write(value.unacked(), buf);
+      FfiConverterLong.INSTANCE.write(value.resent(), buf);
+      FfiConverterBoolean.INSTANCE.write(value.acksActive(), buf);
   }
 }

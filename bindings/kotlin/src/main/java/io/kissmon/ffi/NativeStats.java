@@ -11,6 +11,10 @@ public class NativeStats {
     private long reconnects;
     private boolean connected;
     private java.lang.String lastError;
+    private long acked;
+    private long unacked;
+    private long resent;
+    private boolean acksActive;
 
     public NativeStats(
         long queued, 
@@ -19,7 +23,11 @@ public class NativeStats {
         long coalesced, 
         long reconnects, 
         boolean connected, 
-        java.lang.String lastError
+        java.lang.String lastError, 
+        long acked, 
+        long unacked, 
+        long resent, 
+        boolean acksActive
     ) {
         
         this.queued = queued;
@@ -35,6 +43,14 @@ public class NativeStats {
         this.connected = connected;
         
         this.lastError = lastError;
+        
+        this.acked = acked;
+        
+        this.unacked = unacked;
+        
+        this.resent = resent;
+        
+        this.acksActive = acksActive;
     }
     
     public long queued() {
@@ -64,6 +80,22 @@ public class NativeStats {
     public java.lang.String lastError() {
         return this.lastError;
     }
+    
+    public long acked() {
+        return this.acked;
+    }
+    
+    public long unacked() {
+        return this.unacked;
+    }
+    
+    public long resent() {
+        return this.resent;
+    }
+    
+    public boolean acksActive() {
+        return this.acksActive;
+    }
     public void setQueued(long queued) {
         this.queued = queued;
     }
@@ -84,6 +116,18 @@ public class NativeStats {
     }
     public void setLastError(java.lang.String lastError) {
         this.lastError = lastError;
+    }
+    public void setAcked(long acked) {
+        this.acked = acked;
+    }
+    public void setUnacked(long unacked) {
+        this.unacked = unacked;
+    }
+    public void setResent(long resent) {
+        this.resent = resent;
+    }
+    public void setAcksActive(boolean acksActive) {
+        this.acksActive = acksActive;
     }
 
     
@@ -106,7 +150,15 @@ public class NativeStats {
               
               connected == _uniffiThat.connected && 
               
-              java.util.Objects.equals(lastError, _uniffiThat.lastError)
+              java.util.Objects.equals(lastError, _uniffiThat.lastError) && 
+              
+              acked == _uniffiThat.acked && 
+              
+              unacked == _uniffiThat.unacked && 
+              
+              resent == _uniffiThat.resent && 
+              
+              acksActive == _uniffiThat.acksActive
               
             );
         };
@@ -122,6 +174,10 @@ public class NativeStats {
         _uniffiHash = 31 * _uniffiHash + java.lang.Long.hashCode(reconnects);
         _uniffiHash = 31 * _uniffiHash + java.lang.Boolean.hashCode(connected);
         _uniffiHash = 31 * _uniffiHash + java.util.Objects.hashCode(lastError);
+        _uniffiHash = 31 * _uniffiHash + java.lang.Long.hashCode(acked);
+        _uniffiHash = 31 * _uniffiHash + java.lang.Long.hashCode(unacked);
+        _uniffiHash = 31 * _uniffiHash + java.lang.Long.hashCode(resent);
+        _uniffiHash = 31 * _uniffiHash + java.lang.Boolean.hashCode(acksActive);
         return _uniffiHash;
     }
 
