@@ -25,6 +25,7 @@ pub mod postgres;
 pub mod read;
 mod rows;
 mod schema;
+pub mod sql;
 pub mod totals;
 
 use fold::{into_row, split, UsageKey};
