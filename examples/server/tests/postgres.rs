@@ -1,10 +1,13 @@
 //! Several monitors on one real PostgreSQL (a throw-away cluster each test):
-//! the fleet view in `status`, `usage` and the HTTP API, a monitor killed
-//! with SIGKILL while the other keeps writing, a PostgreSQL restarted under
-//! load without losing a call the monitor took, and the schema kept
-//! equivalent to SQLite's. They need PostgreSQL's binaries (initdb, pg_ctl,
-//! psql), so they are ignored by plain `cargo test`:
-//! `examples/server/test-postgres.sh` runs them.
+//! the fleet view in `status`, `usage` and the HTTP API (one bot's history,
+//! transitions, the usage table, across monitors), a monitor killed with
+//! SIGKILL while the other keeps writing, a PostgreSQL restarted under load
+//! without losing a call the monitor took, alerts and fleet-wide silences
+//! stored in PostgreSQL with real bot processes and a webhook receiver, one
+//! live monitor per `--monitor-id`, and the schema kept equivalent to
+//! SQLite's. They need PostgreSQL's binaries (initdb, pg_ctl, psql), so they
+//! are ignored by plain `cargo test`: `examples/server/test-postgres.sh`
+//! runs them.
 
 mod pg;
 mod receiver;

@@ -201,6 +201,18 @@ pub fn status_row(row: &Row) -> StatusRow {
     }
 }
 
+/// The bots a monitor left online, stale or unknown, and those that went
+/// dead or offline at or after `gone_since`: its registry starts from them
+/// (on PostgreSQL, `monitor`'s own).
+pub fn left_watched(gone_since: SystemTime, monitor: Option<&str>) -> Query {
+    Query::new(format!(
+        "SELECT {STATUS_COLUMNS} FROM bot_status WHERE {{monitor_is}}
+           AND (status IN ('online', 'stale', 'unknown') OR (status IN ('dead', 'offline') AND status_changed_at >= ?1))"
+    ))
+    .bind(iso(gone_since))
+    .monitor(monitor)
+}
+
 /// A bot's stored row (of `monitor` on PostgreSQL), for one the live registry does not hold.
 pub fn bot(channel: &str, monitor: &str) -> Query {
     Query::new(format!("SELECT {STATUS_COLUMNS} FROM bot_status WHERE channel = ?1 AND {{monitor_is}}"))

@@ -3,9 +3,9 @@
 //! `usage`, the HTTP API's `/api/v1/fleet`), and the read pool of the HTTP
 //! API and the alert engine ([`Pool`]), whose queries are in `store::read`.
 
-use super::super::read::{status_row, STATUS_COLUMNS};
+use super::super::read::{left_watched, status_row};
 use super::super::rows::StatusRow;
-use super::super::sql::{self, Query};
+use super::super::sql;
 use super::super::totals::{Totals, UsageSeries, UsageSums as TotalSums, LATENCY_BUCKETS_S};
 use super::{block_on, explain, Target};
 use crate::error::{Error, Result};
@@ -21,12 +21,7 @@ pub async fn load_bots(
     monitor_id: &str,
     gone_since: SystemTime,
 ) -> std::result::Result<Vec<StatusRow>, tokio_postgres::Error> {
-    let query = Query::new(format!(
-        "SELECT {STATUS_COLUMNS} FROM bot_status WHERE {{monitor_is}}
-           AND (status IN ('online', 'stale', 'unknown') OR (status IN ('dead', 'offline') AND status_changed_at >= ?1))"
-    ))
-    .bind(iso(gone_since))
-    .monitor(Some(monitor_id));
+    let query = left_watched(gone_since, Some(monitor_id));
     Ok(sql::postgres(client, &query).await?.iter().map(status_row).collect())
 }
 
