@@ -83,6 +83,10 @@ impl Server {
         let Server { config, listener, http, socket_id, storage, counters } = self;
         let forget_before = SystemTime::now().checked_sub(config.forget_after).unwrap_or(SystemTime::UNIX_EPOCH);
         // Reads (the HTTP API, the alert engine) and alert state go where the rest is stored.
+        let id_conflict = match &storage {
+            Opened::Sqlite(_) => None,
+            Opened::Postgres(opened) => Some(opened.id_conflict()),
+        };
         let backend = match &storage {
             Opened::Sqlite(_) => Backend::sqlite(&config.db_path),
             Opened::Postgres(_) => {
@@ -154,6 +158,7 @@ impl Server {
                     counters: Arc::clone(&counters),
                     store: store.clone(),
                     backend: backend.clone(),
+                    id_conflict,
                     read_permits: tokio::sync::Semaphore::new(crate::http::DB_READS_AT_ONCE),
                     started_at: SystemTime::now(),
                     accepting: Arc::clone(&accepting),

@@ -355,6 +355,14 @@ fn fleet_history_over_http(east: &PgMonitor, west: &PgMonitor) {
     assert!(rows.values().all(|calls| *calls == 250), "{table:#}");
     let table = west.get_json("/api/v1/usage/table?since=1h&monitor=east&channel=worker-0");
     assert_eq!(table["rows"].as_array().unwrap().len(), 1, "{table:#}");
+    // A series in minute buckets (the dashboard's chart) sums to the total.
+    let usage = west.get_json("/api/v1/usage?since=1h&bucket=1m&group_by=model");
+    let series = usage["series"].as_array().unwrap();
+    assert!(
+        !series.is_empty() && series.iter().all(|b| b["start"].as_str().unwrap().ends_with(":00.000000Z")),
+        "{usage:#}"
+    );
+    assert_eq!(series.iter().map(|b| b["calls"].as_i64().unwrap()).sum::<i64>(), 5 * 250, "{usage:#}");
     // Alert history and silences are read from PostgreSQL too (none yet).
     assert_eq!(west.get_json("/api/v1/alerts")["history"], serde_json::json!([]));
     assert_eq!(west.get_json("/api/v1/silences")["silences"], serde_json::json!([]));
@@ -680,6 +688,35 @@ fn alerts_and_fleet_wide_silences_live_in_postgres() {
     drop(west);
 }
 
+/// Cuts `name`'s lock connection and takes its lock on a connection of the
+/// test's own before the monitor takes it back (it waits 100 ms first; the
+/// race is run again until the test wins it). Dropped, it frees the lock.
+fn steal_lock(cluster: &Cluster, url: &str, name: &str) -> (tokio::runtime::Runtime, tokio_postgres::Client) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let target = kissmon_server::store::postgres::Target::parse(url, "thief").unwrap();
+    let client = runtime.block_on(target.connect()).unwrap();
+    let key = kissmon_server::store::postgres::lease::key(name);
+    let sessions = |what: &str| {
+        format!(
+            "SELECT {what} FROM pg_stat_activity WHERE application_name = 'kissmon-server {name} (monitor id lock)'"
+        )
+    };
+    for _ in 0..20 {
+        wait_for("the lock connection to be there", Duration::from_secs(30), || {
+            cluster.psql("postgres", &sessions("count(*)")) == "1"
+        });
+        assert_eq!(cluster.psql("postgres", &sessions("count(pg_terminate_backend(pid))")), "1");
+        let deadline = Instant::now() + Duration::from_millis(90);
+        while Instant::now() < deadline {
+            let row = runtime.block_on(client.query_one("SELECT pg_try_advisory_lock($1)", &[&key])).unwrap();
+            if row.get::<_, bool>(0) {
+                return (runtime, client);
+            }
+        }
+    }
+    panic!("the monitor took its lock back first, 20 times");
+}
+
 /// A second monitor with a live monitor's --monitor-id is refused, naming
 /// the first; the id survives its lock connection being cut; and a SIGKILL
 /// of the first frees it.
@@ -722,6 +759,19 @@ fn a_monitor_id_is_held_by_one_live_monitor() {
         first.log_text().contains("this monitor holds --monitor-id east again")
     });
     refused("after the lock's connection was cut and taken again");
+
+    // Cut again, and something else takes the id before east can: east says
+    // so in /healthz (503) and its log, and takes the id back once it is free.
+    let stolen = steal_lock(&cluster, &url, "east");
+    let health = |first: &PgMonitor| first.get("/healthz");
+    wait_for("east's /healthz to name the conflict", Duration::from_secs(30), || {
+        let (status, body) = health(&first);
+        status == 503 && body.contains("--monitor-id east is in use by another monitor")
+    });
+    assert!(first.log_text().contains("while this monitor's lock connection was down, --monitor-id east is in use"));
+    drop(stolen);
+    wait_for("east to take its id back", Duration::from_secs(30), || health(&first).0 == 200);
+    assert_eq!(first.log_text().matches("this monitor holds --monitor-id east again").count(), 2);
 
     // SIGKILL: PostgreSQL ends the session as the socket closes, and the id is free.
     assert!(!first.signal(libc::SIGKILL).success());

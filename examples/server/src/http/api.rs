@@ -594,15 +594,19 @@ pub struct Health {
     pub last_commit_at: Option<String>,
 }
 
-/// 200 while the monitor accepts bots and its writer commits; 503 with the reason otherwise. Needs no token.
+/// 200 while the monitor accepts bots and its writer commits (and, on PostgreSQL, its --monitor-id is its own); 503 with the reason otherwise. Needs no token.
 #[utoipa::path(get, path = "/healthz", tag = "monitor", security(()),
     responses((status = 200, description = "Healthy", body = Health), (status = 400, description = "A bad or unknown parameter, named in the message", body = ErrorBody), (status = 503, description = "Unhealthy, with the reason", body = Health)))]
 async fn healthz(State(state): State<Arc<HttpState>>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
     Params::parse(query.as_deref())?.finish(&[])?;
     let health = state.store.health();
     let stall = state.config.writer_stall;
+    let id_conflict =
+        state.id_conflict.as_ref().and_then(|conflict| conflict.lock().unwrap_or_else(|p| p.into_inner()).clone());
     let reason = if !state.accepting.load(std::sync::atomic::Ordering::Relaxed) {
         Some("the socket no longer accepts bots".to_owned())
+    } else if let Some(conflict) = id_conflict {
+        Some(conflict)
     } else if health.lag > stall {
         Some(format!(
             "the writer has not committed for {:.1}s while {} rows wait (threshold {:.0}s); last commit {}",

@@ -62,6 +62,8 @@ pub struct HttpState {
     pub events: Arc<crate::registry::events::Hub>,
     /// The alert engine's published state, and its silences trigger.
     pub alerts: crate::alerts::Alerts,
+    /// On PostgreSQL: set while another monitor holds this monitor's `--monitor-id`.
+    pub id_conflict: Option<crate::store::postgres::lease::Conflict>,
 }
 
 impl HttpState {

@@ -12,11 +12,12 @@
 //! it). When the connection drops while the monitor runs (PostgreSQL
 //! restarted, a network cut, the session terminated), the lease reconnects
 //! with backoff and takes the lock again; should another monitor have taken
-//! the id meanwhile, it says so in the log, naming the other, until the
-//! lock is its own again.
+//! the id meanwhile, it says so in the log and in `/healthz` (503), naming
+//! the other, until the lock is its own again.
 
 use super::{explain, Target};
 use crate::error::{Error, Result};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio_postgres::{Client, NoTls};
@@ -34,10 +35,21 @@ pub fn key(monitor_id: &str) -> i64 {
     i64::from_be_bytes(bytes)
 }
 
+/// Why another monitor holds this monitor's id now (after a lost
+/// connection), or `None` while the id is this monitor's.
+pub type Conflict = Arc<Mutex<Option<String>>>;
+
 /// Holds the lock on this monitor's id until dropped.
 pub struct Lease {
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    conflict: Conflict,
+}
+
+impl Lease {
+    pub fn conflict(&self) -> Conflict {
+        Arc::clone(&self.conflict)
+    }
 }
 
 impl Drop for Lease {
@@ -60,6 +72,8 @@ pub fn acquire(target: &Target) -> Result<Lease> {
     let target = Target { config, ..target.clone() };
     let (taken_tx, taken_rx) = std::sync::mpsc::channel::<Result<()>>();
     let (stop, stopped) = oneshot::channel();
+    let conflict = Conflict::default();
+    let conflict_seen = Arc::clone(&conflict);
     let thread = std::thread::Builder::new()
         .name("kissmon-id-lease".into())
         .spawn(move || {
@@ -70,11 +84,11 @@ pub fn acquire(target: &Target) -> Result<Lease> {
                     return;
                 }
             };
-            runtime.block_on(hold(target, taken_tx, stopped));
+            runtime.block_on(hold(target, taken_tx, stopped, conflict_seen));
         })
         .map_err(|err| Error::new(format!("cannot start the monitor id lease thread: {err}")))?;
     let taken = taken_rx.recv().unwrap_or_else(|_| Err(Error::new("the monitor id lease thread ended")));
-    let lease = Lease { stop: Some(stop), thread: Some(thread) };
+    let lease = Lease { stop: Some(stop), thread: Some(thread), conflict };
     taken.map(|()| lease)
 }
 
@@ -166,7 +180,13 @@ fn refused(target: &Target, who: &str) -> String {
     )
 }
 
-async fn hold(target: Target, taken: std::sync::mpsc::Sender<Result<()>>, mut stop: oneshot::Receiver<()>) {
+async fn hold(
+    target: Target,
+    taken: std::sync::mpsc::Sender<Result<()>>,
+    mut stop: oneshot::Receiver<()>,
+    conflict: Conflict,
+) {
+    let set_conflict = |text: Option<String>| *conflict.lock().unwrap_or_else(|p| p.into_inner()) = text;
     let key = key(&target.monitor_id);
     let (mut client, mut connection) = match try_lock(&target, key).await {
         Try::Held(client, connection) => (client, connection),
@@ -213,10 +233,15 @@ async fn hold(target: Target, taken: std::sync::mpsc::Sender<Result<()>>, mut st
             attempts += 1;
             match try_lock(&target, key).await {
                 Try::Held(client, connection) => {
+                    set_conflict(None);
                     tracing::info!("postgres: this monitor holds --monitor-id {} again", target.monitor_id);
                     break (client, connection);
                 }
-                Try::Taken(who) => tracing::error!("{}", refused(&target, &who)),
+                Try::Taken(who) => {
+                    let text = refused(&target, &who);
+                    tracing::error!("while this monitor's lock connection was down, {text}");
+                    set_conflict(Some(text));
+                }
                 Try::Failed(why) if attempts == 1 || attempts.is_power_of_two() => {
                     tracing::warn!("postgres: {why} (attempt {attempts}); retrying")
                 }

@@ -162,6 +162,13 @@ pub struct Opened {
     lease: lease::Lease,
 }
 
+impl Opened {
+    /// Set while another monitor holds this monitor's id (for `/healthz`).
+    pub fn id_conflict(&self) -> lease::Conflict {
+        self.lease.conflict()
+    }
+}
+
 /// Connects, brings the schema to [`migrate::LATEST`], takes the lock on
 /// `config.monitor_id` (refused while another monitor runs with it), and
 /// reads what this monitor left behind.
