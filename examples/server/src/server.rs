@@ -89,9 +89,10 @@ impl Server {
         };
         let backend = match &storage {
             Opened::Sqlite(_) => Backend::sqlite(&config.db_path),
-            Opened::Postgres(_) => {
-                Backend::Postgres(store::postgres::read::Pool::of(&config)?.expect("a PostgreSQL URL"))
-            }
+            Opened::Postgres(opened) => Backend::Postgres(
+                store::postgres::read::Pool::of(&config)?
+                    .ok_or_else(|| Error::new(format!("--db {}: not a PostgreSQL URL", opened.target.shown)))?,
+            ),
         };
         let (previous, store) = match storage {
             Opened::Sqlite(conn) => {

@@ -72,7 +72,6 @@ pub struct Alerts {
 /// Starts the engine on the current runtime and a thread per notifier; the
 /// engine's task ends, its rows stored, once `stop` turns true. Alert rows
 /// go where `backend` reads: the SQLite file, or PostgreSQL as `monitor_id`.
-#[allow(clippy::too_many_arguments)]
 pub async fn start(
     config: &AlertsConfig,
     backend: Backend,
