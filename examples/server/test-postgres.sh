@@ -27,4 +27,4 @@ if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
 fi
 ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tail -n 1
 
-cargo test --locked -p kissmon-server --test postgres -- --ignored --nocapture
+cargo test --locked -p kissmon-server --test postgres -- --ignored --nocapture --skip bot_process

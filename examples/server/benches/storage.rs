@@ -85,7 +85,6 @@ fn run(dir: &TempDir, db: &str, total_lines: usize) -> Run {
         .args(["serve", "--socket"])
         .arg(&socket)
         .args(["--db", db, "--http", "127.0.0.1:0", "--status-flush-every", "100ms", "--log", "info"])
-        .env("TMPDIR", &dir.0)
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();

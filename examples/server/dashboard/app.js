@@ -18,6 +18,7 @@ const $ = (id) => document.getElementById(id);
 // State the page shows, and a hook for tests and scripts (window.kissmon).
 const state = {
   bots: new Map(), // channel -> bot (as /api/v1/bots has it, plus seenAt in ms)
+  storage: null, // sqlite or postgresql, from /api/v1/fleet
   rows: new Map(), // channel -> Row
   order: [], // the Rows in table order
   sort: { key: 'channel', dir: 1 },
@@ -610,9 +611,11 @@ async function renderUsage() {
 
 function renderUsageTable() {
   const rows = (state.usage?.table || []).map((r) => {
-    const tr = el('tr', null, { 'data-channel': r.channel });
+    const tr = el('tr', null, { 'data-channel': r.channel, 'data-monitor': r.monitor_id });
+    // On PostgreSQL the rows are every monitor's: a bot is (monitor, channel).
+    const who = state.storage === 'postgresql' ? `${r.monitor_id}: ${r.channel}` : r.channel;
     tr.append(
-      el('td', r.channel), el('td', r.model), el('td', r.feature),
+      el('td', who), el('td', r.model), el('td', r.feature),
       el('td', r.calls, { class: 'num' }), el('td', r.tokens_in, { class: 'num' }), el('td', r.tokens_out, { class: 'num' }),
       el('td', usd(r.cost_usd), { class: 'num' }), el('td', ms(r.p50_latency_ms), { class: 'num' }), el('td', ms(r.p95_latency_ms), { class: 'num' }),
     );
@@ -624,13 +627,15 @@ function renderUsageTable() {
 // ---------------------------------------------------------------- bot detail
 
 let detailChart = null;
-async function showDetail(channel) {
+async function showDetail(channel, monitor) {
   const uPlot = await loadUPlot();
-  const detail = await api(`/api/v1/bots/${encodeURIComponent(channel)}`);
+  const which = monitor ? `?monitor=${encodeURIComponent(monitor)}` : '';
+  const detail = await api(`/api/v1/bots/${encodeURIComponent(channel)}${which}`);
   const bot = detail.bot;
   $('detail').hidden = false;
   $('detail').setAttribute('data-channel', bot.channel);
-  $('detail-title').textContent = bot.channel;
+  $('detail').setAttribute('data-monitor', detail.monitor_id);
+  $('detail-title').textContent = state.storage === 'postgresql' ? `${detail.monitor_id}: ${bot.channel}` : bot.channel;
   $('detail-summary').textContent = `${bot.status} (${bot.status_reason}), pid ${bot.pid}, ${bot.lang || 'unknown language'} ${bot.sdk_version || ''}${bot.instance ? `, instance ${bot.instance}` : ''}`;
   $('detail-transitions').replaceChildren(...detail.transitions.map((t) => el('li', `${t.ts} ${t.from || 'new'} → ${t.to} (${t.reason})`, { 'data-to': t.to })));
   $('detail-usage').replaceChildren(...detail.usage.map((g) => {
@@ -711,6 +716,10 @@ function wire() {
     const tr = e.target.closest('tr[data-channel]');
     if (tr) showDetail(tr.getAttribute('data-channel')).catch(showError);
   });
+  $('fleet-rows').addEventListener('click', (e) => {
+    const tr = e.target.closest('tr[data-channel]');
+    if (tr) showDetail(tr.getAttribute('data-channel'), tr.getAttribute('data-monitor')).catch(showError);
+  });
   $('detail-close').addEventListener('click', () => { $('detail').hidden = true; });
   setInterval(tick, 1000);
   document.addEventListener('scroll', tickSoon, { passive: true, capture: true });
@@ -721,6 +730,7 @@ function wire() {
 async function loadMonitors() {
   const fleet = await api('/api/v1/fleet');
   const section = document.getElementById('monitors');
+  state.storage = fleet.storage;
   if (fleet.storage !== 'postgresql') {
     section.hidden = true;
     return;
@@ -729,7 +739,7 @@ async function loadMonitors() {
   const names = fleet.monitors.map((m) => `${m.monitor_id}${m.monitor_id === fleet.monitor_id ? ' (this one)' : ''}${m.stopped_at ? ' stopped' : ''}`);
   document.getElementById('monitor-list').textContent = names.join(', ');
   const rows = fleet.bots.map((bot) => {
-    const tr = el('tr', undefined, { 'data-status': bot.status });
+    const tr = el('tr', undefined, { 'data-status': bot.status, 'data-channel': bot.channel, 'data-monitor': bot.monitor_id });
     tr.append(
       el('td', bot.monitor_id),
       el('td', bot.channel),

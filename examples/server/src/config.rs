@@ -193,7 +193,8 @@ impl Config {
 }
 
 /// This host's name, the default monitor id; `localhost` when it cannot be read.
-fn hostname() -> String {
+/// This host's name (`localhost` when it has none).
+pub fn hostname() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: gethostname writes at most `buf.len()` bytes into `buf`.
     let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;

@@ -338,11 +338,13 @@ fn silence(action: SilenceAction) -> kissmon_server::Result<()> {
                         .map_err(|err| {
                             Error::new(err.message.replace("duration:", "--for:").replace("ends_at:", "--until:"))
                         })?;
-                    let conn = db::open_for_silences(&target.db)?;
-                    to_json(
-                        &db::add_silence(&conn, &new)
-                            .map_err(|err| Error::new(format!("cannot add the silence: {err}")))?,
-                    )
+                    let dialect = match kissmon_server::store::postgres::url(&target.db) {
+                        Some(_) => kissmon_server::store::sql::Dialect::Postgres,
+                        None => kissmon_server::store::sql::Dialect::Sqlite,
+                    };
+                    let rows = db::run_on(&target.db, &[db::add_silence(dialect, &new, "cli")])?.concat();
+                    let added = rows.first().map(db::silence_row);
+                    to_json(&added.ok_or_else(|| Error::new("cannot add the silence: nothing was stored"))?)
                 }
             };
             println!("silence {} added: until {}", silence["id"], silence["ends_at"].as_str().unwrap_or(""));
@@ -354,12 +356,8 @@ fn silence(action: SilenceAction) -> kissmon_server::Result<()> {
                     remote.send_get(path)?["silences"].as_array().cloned().unwrap_or_default()
                 }
                 None => {
-                    let conn = db::open_for_silences(&target.db)?;
-                    db::silences(&conn, std::time::SystemTime::now(), all)
-                        .map_err(|err| Error::new(format!("cannot read silences: {err}")))?
-                        .iter()
-                        .map(to_json)
-                        .collect()
+                    let rows = db::run_on(&target.db, &[db::silences(std::time::SystemTime::now(), all)])?.concat();
+                    rows.iter().map(|row| to_json(&db::silence_row(row))).collect()
                 }
             };
             if json {
@@ -376,13 +374,13 @@ fn silence(action: SilenceAction) -> kissmon_server::Result<()> {
         SilenceAction::Expire { id, .. } => {
             let silence = match remote {
                 Some(remote) => remote.send("DELETE", &format!("/api/v1/silences/{id}"), None)?,
-                None => {
-                    let conn = db::open_for_silences(&target.db)?;
-                    match db::expire_silence(&conn, id).map_err(|err| Error::new(format!("cannot expire: {err}")))? {
-                        Some(silence) => to_json(&silence),
-                        None => return Err(Error::new(format!("no silence with id {id} in {}", target.db.display()))),
+                None => match db::run_on(&target.db, &db::expire_silence(id))?.concat().first() {
+                    Some(row) => to_json(&db::silence_row(row)),
+                    None => {
+                        let shown = kissmon_server::store::postgres::hide_password(&target.db.to_string_lossy());
+                        return Err(Error::new(format!("no silence with id {id} in {shown}")));
                     }
-                }
+                },
             };
             println!("silence {} ends at {}", silence["id"], silence["ends_at"].as_str().unwrap_or(""));
         }

@@ -139,6 +139,7 @@ impl Remote {
                     alerts
                         .iter()
                         .map(|alert| crate::report::ActiveAlert {
+                            monitor_id: text(&alert["labels"]["monitor_id"]),
                             alertname: text(&alert["alertname"]).unwrap_or_default(),
                             severity: text(&alert["severity"]).unwrap_or_default(),
                             state: text(&alert["state"]).unwrap_or_default(),

@@ -58,6 +58,9 @@ pub struct StatusReport {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ActiveAlert {
+    /// The monitor that raised it, in a database several monitors share (PostgreSQL).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monitor_id: Option<String>,
     pub alertname: String,
     pub severity: String,
     pub state: String,
@@ -68,17 +71,21 @@ pub struct ActiveAlert {
 
 /// Firing alerts as the database has them (none in a database from before alerts).
 fn firing_alerts(conn: &Connection) -> Vec<ActiveAlert> {
-    let Ok(rows) = crate::alerts::db::firing(conn) else { return Vec::new() };
-    rows.into_iter()
-        .map(|row| ActiveAlert {
-            summary: crate::alerts::db::annotations(&row).remove("summary").unwrap_or_default(),
-            alertname: row.alertname,
-            severity: row.severity,
-            state: row.state,
-            channel: row.channel,
-            starts_at: row.starts_at,
-        })
-        .collect()
+    let Ok(rows) = crate::store::sql::sqlite(conn, &crate::alerts::db::firing(None)) else { return Vec::new() };
+    rows.iter().map(|row| active_alert(crate::alerts::db::alert_row(row))).collect()
+}
+
+/// A stored firing alert as `status` shows it.
+pub fn active_alert(row: crate::alerts::db::AlertRow) -> ActiveAlert {
+    ActiveAlert {
+        summary: crate::alerts::db::annotations(&row).remove("summary").unwrap_or_default(),
+        monitor_id: row.monitor_id,
+        alertname: row.alertname,
+        severity: row.severity,
+        state: row.state,
+        channel: row.channel,
+        starts_at: row.starts_at,
+    }
 }
 
 /// A column of `table` if it exists, else NULL under its name.
@@ -267,18 +274,22 @@ pub fn render_status(report: &StatusReport) -> String {
             .iter()
             .map(|alert| {
                 let age = parse_iso(&alert.starts_at).map(|at| now.duration_since(at).unwrap_or(Duration::ZERO));
-                vec![
-                    alert.alertname.clone(),
-                    alert.severity.clone(),
-                    alert.state.clone(),
-                    alert.channel.clone().unwrap_or_else(|| "-".into()),
-                    age.map_or_else(|| "?".into(), short_age),
-                    alert.summary.clone(),
-                ]
+                let monitor = alert.monitor_id.iter().filter(|_| fleet).cloned();
+                monitor
+                    .chain([
+                        alert.alertname.clone(),
+                        alert.severity.clone(),
+                        alert.state.clone(),
+                        alert.channel.clone().unwrap_or_else(|| "-".into()),
+                        age.map_or_else(|| "?".into(), short_age),
+                        alert.summary.clone(),
+                    ])
+                    .collect()
             })
             .collect();
         let _ = writeln!(out, "alerts:");
-        out.push_str(&table(&["ALERT", "SEVERITY", "STATE", "CHANNEL", "FOR", "SUMMARY"], &rows));
+        let header = ["MONITOR", "ALERT", "SEVERITY", "STATE", "CHANNEL", "FOR", "SUMMARY"];
+        out.push_str(&table(&header[usize::from(!fleet)..], &rows));
     }
     let bad: i64 = report.counters.iter().filter(|(name, _)| name.starts_with("bad_")).map(|(_, v)| v).sum();
     if !report.counters.is_empty() {

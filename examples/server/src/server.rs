@@ -8,7 +8,7 @@ use crate::error::{Context, Error, Result};
 use crate::http::HttpState;
 use crate::ingest::{self, Ingest};
 use crate::registry::{Fleet, StateWorker};
-use crate::store::read::Reads;
+use crate::store::read::Backend;
 use crate::store::{self, Store};
 use crate::time::iso;
 use std::future::Future;
@@ -82,10 +82,17 @@ impl Server {
         let http_addr = self.http_addr();
         let Server { config, listener, http, socket_id, storage, counters } = self;
         let forget_before = SystemTime::now().checked_sub(config.forget_after).unwrap_or(SystemTime::UNIX_EPOCH);
-        // Alert state stays in SQLite: with PostgreSQL, in a file of this monitor's own.
-        let alerts_db = match &storage {
-            Opened::Sqlite(_) => config.db_path.clone(),
-            Opened::Postgres(_) => alerts_side_file(&config.monitor_id)?,
+        // Reads (the HTTP API, the alert engine) and alert state go where the rest is stored.
+        let id_conflict = match &storage {
+            Opened::Sqlite(_) => None,
+            Opened::Postgres(opened) => Some(opened.id_conflict()),
+        };
+        let backend = match &storage {
+            Opened::Sqlite(_) => Backend::sqlite(&config.db_path),
+            Opened::Postgres(opened) => Backend::Postgres(
+                store::postgres::read::Pool::of(&config)?
+                    .ok_or_else(|| Error::new(format!("--db {}: not a PostgreSQL URL", opened.target.shown)))?,
+            ),
         };
         let (previous, store) = match storage {
             Opened::Sqlite(conn) => {
@@ -98,6 +105,7 @@ impl Server {
             }
         };
         store.push_meta("monitor_pid", std::process::id().to_string());
+        store.push_meta("monitor_host", crate::config::hostname());
         store.push_meta("monitor_started_at", iso(SystemTime::now()));
         store.push_meta("monitor_stopped_at", String::new());
         store.push_meta("socket_path", config.socket_path.display().to_string());
@@ -127,12 +135,14 @@ impl Server {
         let (stop_tx, stop_rx) = watch::channel(false);
         let (alerts, alerts_task) = crate::alerts::start(
             &config.alerts,
-            &alerts_db,
+            backend.clone(),
+            &config.monitor_id,
             http_addr,
             Arc::clone(&counters),
             fleet_rx.clone(),
             stop_rx.clone(),
-        )?;
+        )
+        .await?;
         listener.set_nonblocking(true).context(|| "cannot make the listener non-blocking".into())?;
         let readers = tokio::runtime::Handle::current();
         let socket_path = config.socket_path.clone();
@@ -148,8 +158,8 @@ impl Server {
                     fleet: fleet_rx.clone(),
                     counters: Arc::clone(&counters),
                     store: store.clone(),
-                    reads: Arc::new(Reads::new(&alerts_db)),
-                    postgres: store::postgres::read::Pool::of(&config)?,
+                    backend: backend.clone(),
+                    id_conflict,
                     read_permits: tokio::sync::Semaphore::new(crate::http::DB_READS_AT_ONCE),
                     started_at: SystemTime::now(),
                     accepting: Arc::clone(&accepting),
@@ -228,21 +238,6 @@ impl Server {
         tracing::info!("stopped");
         Ok(())
     }
-}
-
-/// Where a monitor on PostgreSQL keeps its alert state (alerts, attempts,
-/// silences), which is not in PostgreSQL yet: a SQLite file in the temp
-/// directory, named after the monitor, created with the whole schema.
-fn alerts_side_file(monitor_id: &str) -> Result<PathBuf> {
-    let name: String =
-        monitor_id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
-    let path = std::env::temp_dir().join(format!("kissmon-alerts-{name}.db"));
-    drop(store::open_for_writing(&path)?);
-    tracing::info!(
-        "alerts: with PostgreSQL storage, alert state stays in {} (usage rules see no calls there)",
-        path.display()
-    );
-    Ok(path)
 }
 
 /// Binds the HTTP listener ([`Config::validate`] has checked the address against the token).

@@ -1,16 +1,21 @@
-//! Alerts in SQLite: each alert instance (one row from the moment it fires
-//! until it resolves, then history), every notification attempt, and
-//! silences. The engine and the notifiers hand rows to a writer thread of
-//! their own through a bounded queue and never wait for it; a full queue
-//! drops the row and counts it. Silences are written where they are made
-//! (the CLI, the HTTP API) and read back by the engine every evaluation.
+//! Alerts in the monitor's database (SQLite, or the PostgreSQL several
+//! monitors share, where every row carries `monitor_id`): each alert
+//! instance (one row from the moment it fires until it resolves, then
+//! history), every notification attempt, and silences. The engine and the
+//! notifiers hand rows to a writer thread of their own through a bounded
+//! queue and never wait for it; a full queue, or a database that stays
+//! unreachable, drops the rows and counts them. Silences are written where
+//! they are made (the CLI, the HTTP API) and read back by the engine every
+//! evaluation; on PostgreSQL every monitor applies every silence.
 
 use super::notify::Job;
 use super::payload::Notice;
 use crate::counters::{Counter, Counters};
-use crate::error::{Context, Result};
+use crate::error::{Context, Error, Result};
+use crate::store::postgres::{self, Target};
+use crate::store::sql::{self, Dialect, Query, Row};
 use crate::time::iso;
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, Transaction};
 use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
@@ -77,6 +82,8 @@ pub struct AlertRow {
     pub ends_at: Option<String>,
     pub last_notified_at: Option<String>,
     pub notified: bool,
+    /// The monitor that raised it (PostgreSQL); `None` on SQLite.
+    pub monitor_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -118,17 +125,27 @@ pub struct Db {
     counters: Arc<Counters>,
 }
 
+/// Where the alerts writer stores: a migrated SQLite file, or PostgreSQL as this monitor.
+pub enum Storage<'a> {
+    Sqlite(&'a Path),
+    Postgres(Box<Target>),
+}
+
 impl Db {
-    /// Opens its own connection to `path` (already migrated) and starts the writer thread.
-    pub fn start(path: &Path, counters: Arc<Counters>) -> Result<Db> {
-        let conn = Connection::open(path).context(|| format!("alerts: cannot open {}", path.display()))?;
-        conn.busy_timeout(Duration::from_secs(5)).context(|| "alerts: cannot set the busy timeout".into())?;
+    /// Starts the writer thread, with its own connection.
+    pub fn start(storage: Storage<'_>, counters: Arc<Counters>) -> Result<Db> {
         let (queue, rows) = sync_channel(QUEUE);
         let for_writer = Arc::clone(&counters);
-        std::thread::Builder::new()
-            .name("kissmon-alerts-db".into())
-            .spawn(move || write_loop(conn, rows, &for_writer))
-            .context(|| "alerts: cannot start the writer thread".into())?;
+        let thread = std::thread::Builder::new().name("kissmon-alerts-db".into());
+        match storage {
+            Storage::Sqlite(path) => {
+                let conn = Connection::open(path).context(|| format!("alerts: cannot open {}", path.display()))?;
+                conn.busy_timeout(Duration::from_secs(5)).context(|| "alerts: cannot set the busy timeout".into())?;
+                thread.spawn(move || write_loop(conn, rows, &for_writer))
+            }
+            Storage::Postgres(target) => thread.spawn(move || write_loop_postgres(*target, rows, &for_writer)),
+        }
+        .context(|| "alerts: cannot start the writer thread".into())?;
         Ok(Db { queue, counters })
     }
 
@@ -209,6 +226,125 @@ fn write_loop(mut conn: Connection, rows: Receiver<Write>, counters: &Counters) 
     }
 }
 
+/// Attempts at one batch of alert rows while PostgreSQL cannot be reached
+/// (backoff from 100 ms, doubling, up to 2 s: about 10 s in all).
+const POSTGRES_ATTEMPTS: u32 = 8;
+
+fn write_loop_postgres(target: Target, rows: Receiver<Write>, counters: &Counters) {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            tracing::error!("alerts: cannot start the PostgreSQL writer's runtime: {err}");
+            return;
+        }
+    };
+    let mut client: Option<tokio_postgres::Client> = None;
+    while let Ok(first) = rows.recv() {
+        let mut batch = vec![first];
+        batch.extend(rows.try_iter().take(1024));
+        let (batch, flushes): (Vec<Write>, Vec<Write>) = batch.into_iter().partition(|w| !matches!(w, Write::Flush(_)));
+        let mut backoff = Duration::from_millis(100);
+        for attempt in 1..=POSTGRES_ATTEMPTS {
+            if batch.is_empty() {
+                break;
+            }
+            let written = runtime.block_on(async {
+                let client = match &mut client {
+                    Some(client) if !client.is_closed() => client,
+                    slot => slot.insert(target.connect().await?),
+                };
+                let tx = client.transaction().await?;
+                for write in &batch {
+                    match write {
+                        Write::Alert(row) => upsert_postgres(&tx, &target.monitor_id, row).await?,
+                        Write::Attempt(row) => insert_attempt_postgres(&tx, &target.monitor_id, row).await?,
+                        Write::Flush(_) => {}
+                    }
+                }
+                tx.commit().await
+            });
+            match written {
+                Ok(()) => break,
+                Err(err) => {
+                    client = None;
+                    if attempt == POSTGRES_ATTEMPTS || !postgres::is_transient(&err) {
+                        counters.add(Counter::alert_rows_shed, batch.len() as u64);
+                        tracing::warn!(
+                            "alerts: cannot store {} rows in {}: {}",
+                            batch.len(),
+                            target.shown,
+                            postgres::explain(&err)
+                        );
+                        break;
+                    }
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                }
+            }
+        }
+        for flush in flushes {
+            if let Write::Flush(done) = flush {
+                let _ = done.send(());
+            }
+        }
+    }
+}
+
+async fn upsert_postgres(
+    tx: &tokio_postgres::Transaction<'_>,
+    monitor_id: &str,
+    row: &AlertRow,
+) -> std::result::Result<(), tokio_postgres::Error> {
+    tx.execute(
+        "INSERT INTO alerts (monitor_id, key, fingerprint, alertname, severity, channel, state, labels_json,
+                             annotations_json, starts_at, ends_at, last_notified_at, notified)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         ON CONFLICT (monitor_id, key) DO UPDATE SET state = excluded.state,
+             annotations_json = excluded.annotations_json, ends_at = excluded.ends_at,
+             last_notified_at = excluded.last_notified_at, notified = excluded.notified",
+        &[
+            &monitor_id,
+            &row.key,
+            &row.fingerprint,
+            &row.alertname,
+            &row.severity,
+            &row.channel,
+            &row.state,
+            &row.labels_json,
+            &row.annotations_json,
+            &row.starts_at,
+            &row.ends_at,
+            &row.last_notified_at,
+            &row.notified,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn insert_attempt_postgres(
+    tx: &tokio_postgres::Transaction<'_>,
+    monitor_id: &str,
+    row: &AttemptRow,
+) -> std::result::Result<(), tokio_postgres::Error> {
+    tx.execute(
+        "INSERT INTO alert_notifications (monitor_id, ts, alert_key, notifier, status, attempt, outcome, error)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &[
+            &monitor_id,
+            &row.ts,
+            &row.alert_key,
+            &row.notifier,
+            &row.status,
+            &i64::from(row.attempt),
+            &row.outcome,
+            &row.error,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
 fn upsert(tx: &Transaction<'_>, row: &AlertRow) -> rusqlite::Result<()> {
     tx.execute(
         "INSERT INTO alerts (key, fingerprint, alertname, severity, channel, state, labels_json, annotations_json,
@@ -235,40 +371,42 @@ fn upsert(tx: &Transaction<'_>, row: &AlertRow) -> rusqlite::Result<()> {
 }
 
 const ALERT_COLUMNS: &str = "key, fingerprint, alertname, severity, channel, state, labels_json, annotations_json, \
-                             starts_at, ends_at, last_notified_at, notified";
+                             starts_at, ends_at, last_notified_at, notified, {monitor_id}";
 
-fn alert_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AlertRow> {
-    Ok(AlertRow {
-        key: row.get(0)?,
-        fingerprint: row.get(1)?,
-        alertname: row.get(2)?,
-        severity: row.get(3)?,
-        channel: row.get(4)?,
-        state: row.get(5)?,
-        labels_json: row.get(6)?,
-        annotations_json: row.get(7)?,
-        starts_at: row.get(8)?,
-        ends_at: row.get(9)?,
-        last_notified_at: row.get(10)?,
-        notified: row.get(11)?,
-    })
+/// One row selected with `ALERT_COLUMNS`.
+pub fn alert_row(row: &Row) -> AlertRow {
+    AlertRow {
+        key: row.text(0),
+        fingerprint: row.text(1),
+        alertname: row.text(2),
+        severity: row.text(3),
+        channel: row.opt_text(4),
+        state: row.text(5),
+        labels_json: row.text(6),
+        annotations_json: row.text(7),
+        starts_at: row.text(8),
+        ends_at: row.opt_text(9),
+        last_notified_at: row.opt_text(10),
+        notified: row.flag(11),
+        monitor_id: row.opt_text(12),
+    }
 }
 
-/// The alerts that were firing when the monitor last stopped.
-pub fn firing(conn: &Connection) -> rusqlite::Result<Vec<AlertRow>> {
-    let mut statement =
-        conn.prepare(&format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE state = 'firing' ORDER BY starts_at"))?;
-    let rows = statement.query_map([], alert_row)?;
-    rows.collect()
+/// The alerts that were firing when `monitor` (every monitor, for `None`) last stopped.
+pub fn firing(monitor: Option<&str>) -> Query {
+    Query::new(format!(
+        "SELECT {ALERT_COLUMNS} FROM alerts WHERE state = 'firing' AND {{monitor_is}} ORDER BY starts_at"
+    ))
+    .monitor(monitor)
 }
 
-/// Resolved alerts, newest first.
-pub fn history(conn: &Connection, limit: usize) -> rusqlite::Result<Vec<AlertRow>> {
-    let mut statement = conn.prepare_cached(&format!(
-        "SELECT {ALERT_COLUMNS} FROM alerts WHERE state = 'resolved' ORDER BY ends_at DESC LIMIT ?1"
-    ))?;
-    let rows = statement.query_map([limit as i64], alert_row)?;
-    rows.collect()
+/// `monitor`'s resolved alerts, newest first.
+pub fn history(limit: usize, monitor: &str) -> Query {
+    Query::new(format!(
+        "SELECT {ALERT_COLUMNS} FROM alerts WHERE state = 'resolved' AND {{monitor_is}} ORDER BY ends_at DESC LIMIT ?1"
+    ))
+    .bind(limit as i64)
+    .monitor(Some(monitor))
 }
 
 /// Builds a notice from a stored row (for the API and `status`).
@@ -303,25 +441,26 @@ impl Silence {
 
 const SILENCE_COLUMNS: &str = "id, rule, channel, starts_at, ends_at, comment, created_by";
 
-fn silence_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Silence> {
-    Ok(Silence {
-        id: row.get(0)?,
-        rule: row.get(1)?,
-        channel: row.get(2)?,
-        starts_at: row.get(3)?,
-        ends_at: row.get(4)?,
-        comment: row.get(5)?,
-        created_by: row.get(6)?,
-    })
+pub fn silence_row(row: &Row) -> Silence {
+    Silence {
+        id: row.int(0),
+        rule: row.text(1),
+        channel: row.text(2),
+        starts_at: row.text(3),
+        ends_at: row.text(4),
+        comment: row.text(5),
+        created_by: row.text(6),
+    }
 }
 
-/// Silences that have not ended by `now` (newest first); with `all`, every one.
-pub fn silences(conn: &Connection, now: SystemTime, all: bool) -> rusqlite::Result<Vec<Silence>> {
-    let mut statement = conn.prepare_cached(&format!(
+/// Silences that have not ended by `now` (newest first); with `all`, every
+/// one. On PostgreSQL, every monitor's: a silence holds for the whole fleet.
+pub fn silences(now: SystemTime, all: bool) -> Query {
+    Query::new(format!(
         "SELECT {SILENCE_COLUMNS} FROM alert_silences WHERE ?1 OR ends_at > ?2 ORDER BY id DESC LIMIT 1000"
-    ))?;
-    let rows = statement.query_map(params![all, iso(now)], silence_row)?;
-    rows.collect()
+    ))
+    .bind(all)
+    .bind(iso(now))
 }
 
 /// What `silence add` and `POST /api/v1/silences` take.
@@ -334,27 +473,37 @@ pub struct NewSilence {
     pub created_by: String,
 }
 
-pub fn add_silence(conn: &Connection, new: &NewSilence) -> rusqlite::Result<Silence> {
-    conn.execute(
-        "INSERT INTO alert_silences (rule, channel, starts_at, ends_at, comment, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            new.rule.as_str(),
-            new.channel.as_str(),
-            iso(SystemTime::now()),
-            iso(new.ends_at),
-            new.comment,
-            new.created_by
-        ],
-    )?;
-    let id = conn.last_insert_rowid();
-    conn.query_row(&format!("SELECT {SILENCE_COLUMNS} FROM alert_silences WHERE id = ?1"), [id], silence_row)
+/// Adds a silence, returning it. On PostgreSQL `made_by` (the monitor id,
+/// or `cli`) is stored as its `monitor_id`: where it was made, not where it holds.
+pub fn add_silence(dialect: Dialect, new: &NewSilence, made_by: &str) -> Query {
+    let (column, value) = match dialect {
+        Dialect::Sqlite => ("", ""),
+        Dialect::Postgres => ("monitor_id, ", "?7, "),
+    };
+    let query = Query::new(format!(
+        "INSERT INTO alert_silences ({column}rule, channel, starts_at, ends_at, comment, created_by)
+         VALUES ({value}?1, ?2, ?3, ?4, ?5, ?6) RETURNING {SILENCE_COLUMNS}"
+    ))
+    .bind(new.rule.as_str())
+    .bind(new.channel.as_str())
+    .bind(iso(SystemTime::now()))
+    .bind(iso(new.ends_at))
+    .bind(new.comment.clone())
+    .bind(new.created_by.clone());
+    match dialect {
+        Dialect::Sqlite => query,
+        Dialect::Postgres => query.bind(made_by),
+    }
 }
 
-/// Ends silence `id` now; `None` when there is no such silence.
-pub fn expire_silence(conn: &Connection, id: i64) -> rusqlite::Result<Option<Silence>> {
+/// Ends silence `id` now: run both in one transaction; the second's row is
+/// the silence (none when there is no such silence).
+pub fn expire_silence(id: i64) -> [Query; 2] {
     let now = iso(SystemTime::now());
-    conn.execute("UPDATE alert_silences SET ends_at = ?2 WHERE id = ?1 AND ends_at > ?2", params![id, now])?;
-    conn.query_row(&format!("SELECT {SILENCE_COLUMNS} FROM alert_silences WHERE id = ?1"), [id], silence_row).optional()
+    [
+        Query::new("UPDATE alert_silences SET ends_at = ?2 WHERE id = ?1 AND ends_at > ?2").bind(id).bind(now),
+        Query::new(format!("SELECT {SILENCE_COLUMNS} FROM alert_silences WHERE id = ?1")).bind(id),
+    ]
 }
 
 /// A read-write connection for silences made by the CLI or the HTTP API.
@@ -366,6 +515,35 @@ pub fn open_for_silences(path: &Path) -> Result<Connection> {
     conn.busy_timeout(Duration::from_secs(5)).context(|| "cannot set the busy timeout".into())?;
     crate::store::migrate::migrate(&mut conn, path)?;
     Ok(conn)
+}
+
+/// Runs `statements` in one transaction on the database `--db` names (a
+/// SQLite file or a PostgreSQL URL), for the `silence` commands.
+pub fn run_on(db: &Path, statements: &[Query]) -> Result<Vec<Vec<Row>>> {
+    match postgres::url(db) {
+        None => {
+            let mut conn = open_for_silences(db)?;
+            crate::store::read::write_sqlite(&mut conn, statements)
+                .context(|| format!("cannot use the silences in {}", db.display()))
+        }
+        Some(url) => {
+            let target = Target::parse(url, "cli")?;
+            postgres::block_on(async {
+                let mut client = target.connect_or_explain().await?;
+                postgres::read::check_migrated(&client, &target).await?;
+                let fail = |err: tokio_postgres::Error| {
+                    Error::new(format!("cannot use the silences in {}: {}", target.shown, postgres::explain(&err)))
+                };
+                let tx = client.transaction().await.map_err(fail)?;
+                let mut all = Vec::with_capacity(statements.len());
+                for statement in statements {
+                    all.push(sql::postgres(&tx, statement).await.map_err(fail)?);
+                }
+                tx.commit().await.map_err(fail)?;
+                Ok(all)
+            })
+        }
+    }
 }
 
 /// Used by the engine's notices: a stored row's notice (for a restart).

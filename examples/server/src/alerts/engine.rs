@@ -2,7 +2,8 @@
 //! through its life, `pending` (while `for` runs) → `firing` → `resolved`.
 //!
 //! It reads only the registry's published snapshot and, on a slower tick,
-//! llm_usage through read-only connections on blocking threads; it writes
+//! llm_usage (this monitor's calls) and silences (every monitor's) through
+//! the read backend, in tasks of their own; it writes
 //! through the alerts writer's queue and hands notices to each notifier's
 //! queue without waiting. Nothing here can hold up ingest or storage.
 //!
@@ -21,7 +22,8 @@ use super::notify::{Job, Notifier, Stats};
 use super::payload::{Notice, ZERO_TIME};
 use super::rules::{Kind, Levels, Liveness, Measure, Resource, Rule, Severity, Window};
 use crate::registry::{Fleet, Status};
-use crate::store::read::Reads;
+use crate::store::read::Backend;
+use crate::store::sql::{Query, Row};
 use crate::time::{iso, parse_iso};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -126,7 +128,9 @@ type UsageFindings = HashMap<usize, Vec<Finding>>;
 
 enum Loaded {
     Silences(Vec<Silence>),
+    SilencesFailed,
     Usage(UsageFindings),
+    UsageFailed,
 }
 
 pub struct Engine {
@@ -140,6 +144,18 @@ pub struct Engine {
     silences: Vec<Silence>,
     publish: watch::Sender<Arc<View>>,
     generator_url: String,
+    monitor: Monitor,
+}
+
+/// The monitor an engine runs in.
+pub struct Monitor {
+    /// Whose llm_usage the usage rules read.
+    pub id: String,
+    /// It shares its database (PostgreSQL): every alert carries a `monitor_id`
+    /// label, so that the same channel on two hosts is two alerts.
+    pub shared: bool,
+    /// Its HTTP API (`http://ADDR/`), or empty: notices link to its alerts.
+    pub external_url: String,
 }
 
 impl Engine {
@@ -150,7 +166,7 @@ impl Engine {
         db: Db,
         restored: Vec<AlertRow>,
         publish: watch::Sender<Arc<View>>,
-        external_url: &str,
+        monitor: Monitor,
     ) -> Engine {
         let mut engine = Engine {
             rules,
@@ -162,7 +178,8 @@ impl Engine {
             usage_loaded: false,
             silences: Vec::new(),
             publish,
-            generator_url: format!("{external_url}api/v1/alerts"),
+            generator_url: format!("{}api/v1/alerts", monitor.external_url),
+            monitor,
         };
         for row in restored {
             let labels = db::labels(&row);
@@ -193,7 +210,7 @@ impl Engine {
     pub async fn run(
         mut self,
         mut fleet: watch::Receiver<Arc<Fleet>>,
-        reads: Arc<Reads>,
+        backend: Backend,
         every: Duration,
         usage_every: Duration,
         reload: Arc<Notify>,
@@ -215,17 +232,17 @@ impl Engine {
             if std::mem::replace(in_flight, true) {
                 return;
             }
-            let (reads, tx) = (Arc::clone(&reads), loaded_tx.clone());
-            tokio::task::spawn_blocking(move || {
-                match reads.with(|conn| db::silences(conn, SystemTime::now(), false)) {
-                    Ok(silences) => {
-                        let _ = tx.blocking_send(Loaded::Silences(silences));
-                    }
+            let (backend, tx) = (backend.clone(), loaded_tx.clone());
+            tokio::spawn(async move {
+                let loaded = match backend.read(vec![db::silences(SystemTime::now(), false)]).await {
+                    Ok(rows) => Loaded::Silences(rows.concat().iter().map(db::silence_row).collect()),
                     Err(err) => {
+                        // The silences read last hold until the database answers again.
                         tracing::warn!("alerts: cannot read silences: {err}");
-                        let _ = tx.blocking_send(Loaded::Silences(Vec::new()));
+                        Loaded::SilencesFailed
                     }
-                }
+                };
+                let _ = tx.send(loaded).await;
             });
         };
         // Silences first: a restart must not notify what a silence holds back.
@@ -246,13 +263,18 @@ impl Engine {
                 _ = usage_tick.tick(), if reads_usage && !usage_in_flight => {
                     usage_in_flight = true;
                     let rules = self.rules.clone();
-                    let (reads, tx) = (Arc::clone(&reads), loaded_tx.clone());
-                    tokio::task::spawn_blocking(move || {
-                        match reads.with(|conn| read_usage(conn, &rules, SystemTime::now())) {
-                            Ok(found) => {
-                                let _ = tx.blocking_send(Loaded::Usage(found));
+                    let queries = usage_queries(&rules, SystemTime::now(), &self.monitor.id);
+                    let (backend, tx) = (backend.clone(), loaded_tx.clone());
+                    tokio::spawn(async move {
+                        match backend.read(queries.iter().map(|(_, query)| query.clone()).collect()).await {
+                            Ok(rows) => {
+                                let found = usage_findings(&rules, queries.iter().map(|(index, _)| *index).zip(rows));
+                                let _ = tx.send(Loaded::Usage(found)).await;
                             }
-                            Err(err) => tracing::warn!("alerts: cannot read llm_usage: {err}"),
+                            Err(err) => {
+                                tracing::warn!("alerts: cannot read llm_usage: {err}");
+                                let _ = tx.send(Loaded::UsageFailed).await;
+                            }
                         }
                     });
                 }
@@ -266,6 +288,8 @@ impl Engine {
                         self.usage = found;
                         self.usage_loaded = true;
                     }
+                    Loaded::SilencesFailed => silences_in_flight = false,
+                    Loaded::UsageFailed => usage_in_flight = false,
                 },
                 _ = stop.changed() => break,
             }
@@ -293,6 +317,9 @@ impl Engine {
                 finding.labels.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
             labels.insert("alertname".into(), rule.name.clone());
             labels.insert("severity".into(), finding.severity.as_str().into());
+            if self.monitor.shared {
+                labels.insert("monitor_id".into(), self.monitor.id.clone());
+            }
             let fingerprint = fingerprint(&labels);
             seen.insert(fingerprint.clone());
             let alert = self.alerts.entry(fingerprint.clone()).or_insert_with(|| Alert {
@@ -453,6 +480,7 @@ fn row(alert: &Alert) -> AlertRow {
         ends_at: alert.ended_at.map(iso),
         last_notified_at: alert.last_notified.map(iso),
         notified: alert.notified,
+        monitor_id: None,
     }
 }
 
@@ -578,28 +606,60 @@ fn leveled(
     }
 }
 
-/// Reads what every usage rule needs from llm_usage (blocking).
-fn read_usage(conn: &rusqlite::Connection, rules: &[Rule], now: SystemTime) -> rusqlite::Result<UsageFindings> {
-    let mut found = UsageFindings::new();
+/// The llm_usage queries of the usage rules, by rule index: sums grouped
+/// by what the rules' globs match, this monitor's calls only (on
+/// PostgreSQL, each monitor alerts on its own bots' calls, as on their
+/// liveness). The globs are applied to the groups by [`usage_findings`].
+fn usage_queries(rules: &[Rule], now: SystemTime, monitor_id: &str) -> Vec<(usize, Query)> {
+    let mut queries = Vec::new();
     for (index, rule) in rules.iter().enumerate() {
+        let (text, window) = match &rule.kind {
+            Kind::Budget { window, .. } => (
+                "SELECT channel, model, feature, CAST(SUM(tokens_in + tokens_out) AS DOUBLE PRECISION),
+                        CAST(SUM(COALESCE(cost_usd, 0)) AS DOUBLE PRECISION)
+                 FROM llm_usage WHERE ts >= ?1 AND {monitor_is} GROUP BY channel, model, feature",
+                *window,
+            ),
+            Kind::LlmErrors { window, .. } => (
+                "SELECT channel, model, CAST(SUM(count) AS BIGINT),
+                        CAST(SUM(CASE WHEN ok = FALSE THEN count ELSE 0 END) AS BIGINT)
+                 FROM llm_usage WHERE ts >= ?1 AND {monitor_is} GROUP BY channel, model",
+                Window::Rolling(*window),
+            ),
+            Kind::LlmLatency { window, .. } => (
+                "SELECT channel, model, latency_ms, CAST(SUM(count) AS BIGINT) FROM llm_usage
+                 WHERE ts >= ?1 AND latency_ms IS NOT NULL AND {monitor_is}
+                 GROUP BY channel, model, latency_ms ORDER BY model, latency_ms LIMIT 500000",
+                Window::Rolling(*window),
+            ),
+            _ => continue,
+        };
+        let query = Query::new(text).bind(iso(window_start(window, now))).monitor(Some(monitor_id));
+        queries.push((index, query));
+    }
+    queries
+}
+
+/// What the usage rules find in the rows of [`usage_queries`].
+fn usage_findings(rules: &[Rule], results: impl Iterator<Item = (usize, Vec<Row>)>) -> UsageFindings {
+    let mut found = UsageFindings::new();
+    for (index, rows) in results {
         let out = found.entry(index).or_default();
-        match &rule.kind {
+        match &rules[index].kind {
             Kind::Budget { measure, channel, model, feature, per_channel, window, limit, levels } => {
-                let mut statement = conn.prepare_cached(
-                    "SELECT CASE WHEN ?1 THEN channel ELSE '' END, SUM(tokens_in + tokens_out), SUM(COALESCE(cost_usd, 0))
-                     FROM llm_usage WHERE ts >= ?2 AND channel GLOB ?3 AND model GLOB ?4 AND feature GLOB ?5 GROUP BY 1",
-                )?;
-                let since = iso(window_start(*window, now));
-                let rows = statement.query_map(
-                    rusqlite::params![per_channel, since, channel.as_str(), model.as_str(), feature.as_str()],
-                    |row| Ok((row.get::<_, String>(0)?, row.get::<_, Option<f64>>(1)?, row.get::<_, Option<f64>>(2)?)),
-                )?;
-                for sums in rows {
-                    let (subject, tokens, cost) = sums?;
-                    let used = match measure {
-                        Measure::Tokens => tokens.unwrap_or(0.0),
-                        Measure::CostUsd => cost.unwrap_or(0.0),
+                let mut used: BTreeMap<String, f64> = BTreeMap::new();
+                for row in &rows {
+                    let (row_channel, row_model, row_feature) = (row.text(0), row.text(1), row.text(2));
+                    if !(channel.matches(&row_channel) && model.matches(&row_model) && feature.matches(&row_feature)) {
+                        continue;
+                    }
+                    let subject = if *per_channel { row_channel } else { String::new() };
+                    *used.entry(subject).or_default() += match measure {
+                        Measure::Tokens => row.real(3),
+                        Measure::CostUsd => row.real(4),
                     };
+                }
+                for (subject, used) in used {
                     let percent = if *limit > 0.0 { used / limit * 100.0 } else { f64::INFINITY };
                     let mut labels = vec![("measure", measure.as_str().to_owned())];
                     if *per_channel {
@@ -624,17 +684,14 @@ fn read_usage(conn: &rusqlite::Connection, rules: &[Rule], now: SystemTime) -> r
                 }
             }
             Kind::LlmErrors { channel, model, window, min_calls, levels } => {
-                let mut statement = conn.prepare_cached(
-                    "SELECT model, SUM(count), SUM(CASE WHEN ok = 0 THEN count ELSE 0 END) FROM llm_usage
-                     WHERE ts >= ?1 AND channel GLOB ?2 AND model GLOB ?3 GROUP BY model",
-                )?;
-                let since = iso(window_start(Window::Rolling(*window), now));
-                let rows = statement.query_map(rusqlite::params![since, channel.as_str(), model.as_str()], |row| {
-                    Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
-                })?;
-                for sums in rows {
-                    let (model, calls, failed) = sums?;
-                    if (calls as u64) < *min_calls {
+                let mut by_model: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+                for row in rows.iter().filter(|row| channel.matches(&row.text(0)) && model.matches(&row.text(1))) {
+                    let sums = by_model.entry(row.text(1)).or_default();
+                    sums.0 += row.int(2);
+                    sums.1 += row.int(3);
+                }
+                for (model, (calls, failed)) in by_model {
+                    if calls <= 0 || (calls as u64) < *min_calls {
                         continue;
                     }
                     let ratio = failed as f64 / calls as f64;
@@ -651,30 +708,21 @@ fn read_usage(conn: &rusqlite::Connection, rules: &[Rule], now: SystemTime) -> r
                 }
             }
             Kind::LlmLatency { channel, model, window, min_calls, levels } => {
-                let mut statement = conn.prepare_cached(
-                    "SELECT model, latency_ms FROM llm_usage WHERE ts >= ?1 AND channel GLOB ?2 AND model GLOB ?3
-                     AND latency_ms IS NOT NULL ORDER BY model, latency_ms LIMIT 500000",
-                )?;
-                let since = iso(window_start(Window::Rolling(*window), now));
-                let rows = statement.query_map(rusqlite::params![since, channel.as_str(), model.as_str()], |row| {
-                    Ok((row.get::<_, String>(0)?, row.get::<_, f64>(1)?))
-                })?;
-                let mut by_model: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-                for sample in rows {
-                    let (model, latency) = sample?;
-                    by_model.entry(model).or_default().push(latency);
+                // (latency, calls) per model; a folded row stands for `count` calls.
+                let mut by_model: BTreeMap<String, Vec<(f64, i64)>> = BTreeMap::new();
+                for row in rows.iter().filter(|row| channel.matches(&row.text(0)) && model.matches(&row.text(1))) {
+                    by_model.entry(row.text(1)).or_default().push((row.real(2), row.int(3)));
                 }
-                for (model, latencies) in by_model {
-                    if (latencies.len() as u64) < *min_calls {
+                for (model, mut latencies) in by_model {
+                    let calls: i64 = latencies.iter().map(|(_, n)| n.max(&0)).sum();
+                    if calls <= 0 || (calls as u64) < *min_calls {
                         continue;
                     }
-                    // Sorted by the query; nearest rank.
-                    let rank = ((latencies.len() as f64) * 0.95).ceil() as usize;
-                    let p95 = latencies[rank.clamp(1, latencies.len()) - 1];
+                    latencies.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    let Some(p95) = crate::http::latency::percentile(&latencies, 0.95) else { continue };
                     let summary = |severity: Severity, threshold: f64| {
                         format!(
-                            "model {model}: p95 latency {p95:.0} ms over {} calls ({} at {threshold} ms) {}",
-                            latencies.len(),
+                            "model {model}: p95 latency {p95:.0} ms over {calls} calls ({} at {threshold} ms) {}",
                             severity.as_str(),
                             describe(Window::Rolling(*window))
                         )
@@ -685,5 +733,5 @@ fn read_usage(conn: &rusqlite::Connection, rules: &[Rule], now: SystemTime) -> r
             _ => {}
         }
     }
-    Ok(found)
+    found
 }

@@ -5,7 +5,7 @@
 //! - `rules`: the kinds of rule and the defaults; `config`: `[alerts]` of the config file.
 //! - `engine`: evaluation and each alert's life (pending, firing, resolved), silences applied.
 //! - `notify`: queues, retries, timeouts; `payload`: what each notifier sends, escaped for its format.
-//! - `db`: alerts, attempts and silences in SQLite.
+//! - `db`: alerts, attempts and silences in the monitor's database (SQLite, or PostgreSQL with `monitor_id`).
 //!
 //! Nothing here may slow ingest or storage: the engine reads the registry's
 //! published snapshot and read-only connections; it never waits for a
@@ -22,10 +22,9 @@ pub mod rules;
 
 use crate::counters::Counters;
 use crate::registry::Fleet;
-use crate::store::read::Reads;
+use crate::store::read::Backend;
 use crate::Result;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
@@ -71,18 +70,33 @@ pub struct Alerts {
 }
 
 /// Starts the engine on the current runtime and a thread per notifier; the
-/// engine's task ends, its rows stored, once `stop` turns true.
-pub fn start(
+/// engine's task ends, its rows stored, once `stop` turns true. Alert rows
+/// go where `backend` reads: the SQLite file, or PostgreSQL as `monitor_id`.
+pub async fn start(
     config: &AlertsConfig,
-    db_path: &Path,
+    backend: Backend,
+    monitor_id: &str,
     http: Option<SocketAddr>,
     counters: Arc<Counters>,
     fleet: watch::Receiver<Arc<Fleet>>,
     stop: watch::Receiver<bool>,
 ) -> Result<(Alerts, tokio::task::JoinHandle<()>)> {
-    let db = db::Db::start(db_path, counters)?;
-    let reads = Arc::new(Reads::new(db_path));
-    let restored = reads.with(db::firing)?;
+    let storage = match &backend {
+        Backend::Sqlite { path, .. } => db::Storage::Sqlite(path),
+        Backend::Postgres(pool) => db::Storage::Postgres(Box::new(crate::store::postgres::Target {
+            monitor_id: monitor_id.to_owned(),
+            ..pool.target.clone()
+        })),
+    };
+    let db = db::Db::start(storage, counters)?;
+    let restored: Vec<db::AlertRow> = backend
+        .read(vec![db::firing(Some(monitor_id))])
+        .await
+        .map_err(|err| crate::Error::new(format!("alerts: cannot read the alerts that were firing: {err}")))?
+        .concat()
+        .iter()
+        .map(db::alert_row)
+        .collect();
     if !restored.is_empty() {
         tracing::info!("alerts: {} alerts were firing when the monitor last stopped", restored.len());
     }
@@ -95,11 +109,19 @@ pub fn start(
         .collect::<std::io::Result<Vec<_>>>()
         .map_err(|err| crate::Error::new(format!("alerts: cannot start a notifier thread: {err}")))?;
     let (publish, view) = watch::channel(Arc::new(engine::View::default()));
-    let engine =
-        engine::Engine::new(config.rules.clone(), notifiers, Arc::clone(&stats), db, restored, publish, &external_url);
+    let label_monitor = backend.postgres().is_some();
+    let engine = engine::Engine::new(
+        config.rules.clone(),
+        notifiers,
+        Arc::clone(&stats),
+        db,
+        restored,
+        publish,
+        engine::Monitor { id: monitor_id.to_owned(), shared: label_monitor, external_url },
+    );
     let reload = Arc::new(Notify::new());
     let engine =
-        tokio::spawn(engine.run(fleet, reads, config.evaluate_every, config.usage_every, Arc::clone(&reload), stop));
+        tokio::spawn(engine.run(fleet, backend, config.evaluate_every, config.usage_every, Arc::clone(&reload), stop));
     tracing::info!(
         "alerts: {} rules, notifiers: {}",
         config.rules.len(),

@@ -1,7 +1,8 @@
-//! `/api/v1/alerts` (active alerts from the engine's published view, history
-//! from SQLite) and `/api/v1/silences` (list, create, expire). Silences are
-//! written on a blocking thread with a connection of their own, then the
-//! engine is woken to read them; the token rules are those of every endpoint.
+//! `/api/v1/alerts` (active alerts from the engine's published view, this
+//! monitor's history from the database) and `/api/v1/silences` (list,
+//! create, expire). Silences are written in the database (on PostgreSQL,
+//! for every monitor that shares it), then the engine is woken to read
+//! them; the token rules are those of every endpoint.
 
 use super::error::{ApiError, ErrorBody};
 use super::params::{self, Params};
@@ -54,7 +55,9 @@ fn resolved(row: db::AlertRow) -> AlertJson {
     }
 }
 
-/// Alerts: what is pending or firing now, and what resolved.
+/// This monitor's alerts: what is pending or firing now, and what resolved.
+///
+/// On PostgreSQL every alert has a `monitor_id` label.
 #[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts",
     params(("history" = Option<u32>, Query, description = "How many resolved alerts, 1 to 1000 (default 50)", minimum = 1, maximum = 1000)),
     responses((status = 200, description = "Active alerts and history", body = AlertsJson), (status = 400, description = "A bad or unknown parameter, named in the message", body = ErrorBody), (status = 401, description = "The monitor has a token and the request lacks it or has another", body = ErrorBody),
@@ -64,7 +67,8 @@ async fn alerts(State(state): State<Arc<HttpState>>, RawQuery(query): RawQuery) 
     let limit = params.take_with("history", params::limit)?.unwrap_or(50);
     params.finish(&["history"])?;
     let active = state.alerts.view.borrow().active.clone();
-    let history = state.read(move |conn| db::history(conn, limit)).await?.into_iter().map(resolved).collect();
+    let rows = state.query(vec![db::history(limit, state.monitor_id())]).await?.concat();
+    let history = rows.iter().map(db::alert_row).map(resolved).collect();
     Ok(Json(AlertsJson { active, history }))
 }
 
@@ -75,6 +79,8 @@ pub struct SilencesJson {
 }
 
 /// Silences that have not ended (with `all=true`, every one, up to 1000).
+///
+/// On PostgreSQL, every silence of the fleet: each holds for every monitor.
 #[utoipa::path(get, path = "/api/v1/silences", tag = "alerts",
     params(("all" = Option<bool>, Query, description = "Include silences that ended")),
     responses((status = 200, description = "The silences", body = SilencesJson), (status = 400, description = "A bad or unknown parameter, named in the message", body = ErrorBody), (status = 401, description = "The monitor has a token and the request lacks it or has another", body = ErrorBody),
@@ -92,7 +98,8 @@ async fn silences(
         })?
         .unwrap_or(false);
     params.finish(&["all"])?;
-    let silences = state.read(move |conn| db::silences(conn, SystemTime::now(), all)).await?;
+    let rows = state.query(vec![db::silences(SystemTime::now(), all)]).await?.concat();
+    let silences = rows.iter().map(db::silence_row).collect();
     Ok(Json(SilencesJson { silences }))
 }
 
@@ -179,6 +186,8 @@ pub fn new_silence(request: SilenceRequest, now: SystemTime) -> Result<NewSilenc
 }
 
 /// Creates a silence; the engine holds back matching notifications from now until it ends.
+///
+/// On PostgreSQL the silence holds for every monitor that shares the database.
 #[utoipa::path(post, path = "/api/v1/silences", tag = "alerts", request_body = SilenceRequest,
     responses((status = 201, description = "The silence, with its id", body = Silence), (status = 400, description = "A bad field, named in the message", body = ErrorBody), (status = 401, description = "The monitor has a token and the request lacks it or has another", body = ErrorBody),
         (status = 503, description = "The database cannot be written now", body = ErrorBody)))]
@@ -191,7 +200,10 @@ async fn create_silence(
     let request: SilenceRequest = serde_json::from_slice(&body)
         .map_err(|err| ApiError::bad_parameter("body", format!("expected a JSON silence ({err})")))?;
     let new = new_silence(request, SystemTime::now())?;
-    let silence = write(&state, move |conn| db::add_silence(conn, &new)).await?;
+    let statement = db::add_silence(state.backend.dialect(), &new, state.monitor_id());
+    let rows = state.write(vec![statement]).await?.concat();
+    let silence =
+        rows.first().map(db::silence_row).ok_or_else(|| ApiError::unavailable("the silence was not stored"))?;
     state.alerts.reload.notify_one();
     Ok((StatusCode::CREATED, Json(silence)).into_response())
 }
@@ -212,25 +224,9 @@ async fn expire_silence(
         _ => return Err(ApiError::bad_parameter("id", format!("expected a silence id, got {id:?}"))),
     };
     Params::parse(query.as_deref())?.finish(&[])?;
-    let silence = write(&state, move |conn| db::expire_silence(conn, id)).await?;
+    let rows = state.write(db::expire_silence(id).into()).await?.concat();
     state.alerts.reload.notify_one();
-    silence.map(Json).ok_or_else(|| ApiError::not_found(format!("no silence with id {id}")))
-}
-
-async fn write<R: Send + 'static>(
-    state: &HttpState,
-    write: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<R> + Send + 'static,
-) -> Result<R, ApiError> {
-    let _permit = state.read_permits.acquire().await.map_err(|_| ApiError::unavailable("the monitor is stopping"))?;
-    let path = state.config.db_path.clone();
-    let done = tokio::task::spawn_blocking(move || {
-        let conn = db::open_for_silences(&path)?;
-        write(&conn).map_err(|err| crate::Error::new(format!("cannot write silences: {err}")))
-    })
-    .await;
-    match done {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(err)) => Err(ApiError::unavailable(format!("the database cannot be written now: {err}"))),
-        Err(_) => Err(ApiError::unavailable("the database write was cancelled")),
-    }
+    rows.first()
+        .map(|row| Json(db::silence_row(row)))
+        .ok_or_else(|| ApiError::not_found(format!("no silence with id {id}")))
 }

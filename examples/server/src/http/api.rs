@@ -1,6 +1,8 @@
 //! REST API v1: JSON views of the live registry (from its snapshot, never
-//! from the state worker itself) and of the history in SQLite (on read-only
-//! connections). Handlers only read; none holds a lock across an `.await`.
+//! from the state worker itself) and of the history in the database: this
+//! monitor's SQLite file, or on PostgreSQL every monitor's rows, where a bot
+//! is (monitor_id, channel) and `?monitor=` picks one monitor. Handlers only
+//! read; none holds a lock across an `.await`.
 
 use super::error::{ApiError, ErrorBody};
 use super::params::{self, Params};
@@ -192,6 +194,8 @@ async fn bots(State(state): State<Arc<HttpState>>, RawQuery(query): RawQuery) ->
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BotDetail {
+    /// The bot's monitor: (monitor_id, channel) is a bot.
+    pub monitor_id: String,
     pub bot: Bot,
     /// Its latest status changes, newest first (at most 50).
     pub transitions: Vec<read::Transition>,
@@ -208,11 +212,32 @@ pub struct Sample {
     pub cpu_pct: f64,
 }
 
+/// `?monitor=`: one monitor's rows. On SQLite every row is this monitor's, so another id is refused.
+pub fn monitor_param(state: &HttpState, params: &mut Params) -> Result<Option<String>, ApiError> {
+    let monitor = params.take_with("monitor", params::monitor)?;
+    match &monitor {
+        Some(other) if state.backend.postgres().is_none() && other != state.monitor_id() => {
+            Err(ApiError::bad_parameter(
+                "monitor",
+                format!(
+                    "this monitor ({}) stores in SQLite, where every row is its own; {other:?} is another monitor \
+                     (monitors share their rows only in PostgreSQL)",
+                    state.monitor_id()
+                ),
+            ))
+        }
+        _ => Ok(monitor),
+    }
+}
+
 /// One bot: the registry's view, or its last stored row once the registry forgot it.
+///
+/// On PostgreSQL, `monitor` names the monitor of a bot of another host (default: this monitor).
 #[utoipa::path(get, path = "/api/v1/bots/{channel}", tag = "bots",
-    params(("channel" = String, Path, description = "The bot's channel, percent-encoded: 1 to 128 bytes of UTF-8, no control characters", min_length = 1, max_length = 128, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")),
+    params(("channel" = String, Path, description = "The bot's channel, percent-encoded: 1 to 128 bytes of UTF-8, no control characters", min_length = 1, max_length = 128, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"),
+        ("monitor" = Option<String>, Query, description = "The bot's monitor (its --monitor-id), default this monitor; another monitor's bots are readable on PostgreSQL only", min_length = 1, max_length = 128, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")),
     responses((status = 200, description = "The bot with its recent history", body = BotDetail), (status = 400, description = "A bad or unknown parameter, named in the message", body = ErrorBody), (status = 401, description = "The monitor has a token and the request lacks it or has another", body = ErrorBody),
-        (status = 404, description = "No bot with this channel, live or stored", body = ErrorBody), (status = 503, description = "The database cannot be read now", body = ErrorBody)))]
+        (status = 404, description = "No bot with this channel (of this monitor), live or stored", body = ErrorBody), (status = 503, description = "The database cannot be read now", body = ErrorBody)))]
 async fn bot(
     State(state): State<Arc<HttpState>>,
     channel: Result<Path<String>, PathRejection>,
@@ -220,37 +245,46 @@ async fn bot(
 ) -> Result<Json<BotDetail>, ApiError> {
     let Path(channel) = channel.map_err(|err| ApiError::bad_parameter("channel", err.body_text()))?;
     let channel = params::channel(&channel).map_err(|why| ApiError::bad_parameter("channel", why))?;
-    Params::parse(query.as_deref())?.finish(&[])?;
+    let mut params = Params::parse(query.as_deref())?;
+    let monitor = monitor_param(&state, &mut params)?.unwrap_or_else(|| state.monitor_id().to_owned());
+    params.finish(&["monitor"])?;
     let now = SystemTime::now();
-    let live = state.fleet().get(&channel).map(Bot::of);
+    let live = if monitor == state.monitor_id() { state.fleet().get(&channel).map(Bot::of) } else { None };
     let day_ago = now.checked_sub(Duration::from_secs(86_400)).unwrap_or(SystemTime::UNIX_EPOCH);
-    let config = Arc::clone(&state.config);
-    let (stored, transitions, samples, usage) = state
-        .read(move |conn| {
-            let stored = match live {
-                Some(_) => None,
-                None => read::bot(conn, &channel)?,
-            };
-            let transitions = read::transitions(conn, SystemTime::UNIX_EPOCH, Some(&channel), None, 50)?;
-            let samples = read::samples(conn, &channel, day_ago, 1440)?;
-            let query = UsageQuery {
-                since: day_ago,
-                until: now + Duration::from_secs(1),
-                group_by: vec![Dimension::Model, Dimension::Feature],
-                bucket_s: None,
-                channel: Some(channel.clone()),
-            };
-            let usage = read::usage(conn, &query, false)?;
-            let stored = stored.map(|row| Bot::of(&BotView::from_row(row, &config)));
-            Ok((live.or(stored), transitions, samples, usage))
-        })
-        .await?;
-    let bot = stored.ok_or_else(|| ApiError::not_found("no bot with this channel"))?;
+    let usage_query = UsageQuery {
+        since: day_ago,
+        until: now + Duration::from_secs(1),
+        group_by: vec![Dimension::Model, Dimension::Feature],
+        bucket_s: None,
+        channel: Some(channel.clone()),
+        monitor: Some(monitor.clone()),
+    };
+    let mut queries = vec![
+        read::transitions(SystemTime::UNIX_EPOCH, Some(&channel), Some(&monitor), None, 50),
+        read::samples(&channel, &monitor, day_ago, 1440),
+        read::usage(state.backend.dialect(), &usage_query, false),
+    ];
+    if live.is_none() {
+        queries.push(read::bot(&channel, &monitor));
+    }
+    let results = state.query(queries).await?;
+    let stored = results.get(3).and_then(|rows| rows.first()).map(read::status_row);
+    let stored = stored.map(|row| Bot::of(&BotView::from_row(row, &state.config)));
+    let bot =
+        live.or(stored).ok_or_else(|| ApiError::not_found(format!("no bot with this channel on monitor {monitor}")))?;
+    let own = state.monitor_id();
     Ok(Json(BotDetail {
         bot,
-        transitions,
-        samples: samples.into_iter().map(|s| Sample { ts: s.ts, rss_mb: s.rss_mb, cpu_pct: s.cpu_pct }).collect(),
-        usage: usage.into_iter().map(|g| UsageGroupJson::of(g, &[Dimension::Model, Dimension::Feature])).collect(),
+        transitions: results[0].iter().map(|row| read::transition(row, own)).collect(),
+        samples: read::samples_of(&results[1])
+            .into_iter()
+            .map(|s| Sample { ts: s.ts, rss_mb: s.rss_mb, cpu_pct: s.cpu_pct })
+            .collect(),
+        usage: read::usage_groups(&results[2], &usage_query, false)
+            .into_iter()
+            .map(|g| UsageGroupJson::of(g, &[Dimension::Model, Dimension::Feature]))
+            .collect(),
+        monitor_id: monitor,
     }))
 }
 
@@ -333,6 +367,9 @@ pub struct UsageParams {
     /// Only this channel's calls: 1 to 128 bytes of UTF-8, no control characters.
     #[param(min_length = 1, max_length = 128, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")]
     channel: Option<String>,
+    /// Only this monitor's calls (its --monitor-id). Default: every monitor's on PostgreSQL (this monitor's on SQLite, where another id is refused).
+    #[param(min_length = 1, max_length = 128, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")]
+    monitor: Option<String>,
 }
 
 /// Buckets one series may have.
@@ -376,7 +413,8 @@ async fn usage(
     let group_by = params.take_with("group_by", dimensions)?.unwrap_or_default();
     let bucket = params.take_with("bucket", bucket)?;
     let channel = params.take_with("channel", params::channel)?;
-    params.finish(&["since", "until", "group_by", "bucket", "channel"])?;
+    let monitor = monitor_param(&state, &mut params)?;
+    params.finish(&["since", "until", "group_by", "bucket", "channel", "monitor"])?;
     if let Some((name, width)) = &bucket {
         let span = until.duration_since(since).unwrap_or_default().as_secs();
         if span / width > MAX_BUCKETS {
@@ -386,36 +424,34 @@ async fn usage(
             ));
         }
     }
-    let query =
-        UsageQuery { since, until, group_by: group_by.clone(), bucket_s: bucket.as_ref().map(|b| b.1), channel };
-    let (totals, groups, series) = if let Some(pool) = &state.postgres {
-        // Every monitor's calls: the fleet's usage.
-        use crate::store::postgres::read::usage as pg_usage;
-        let client = pool.client().await.map_err(ApiError::unavailable)?;
-        let fail = |err: tokio_postgres::Error| ApiError::unavailable(pool.failed(&err));
-        let totals_query = UsageQuery { group_by: Vec::new(), ..query.clone() };
-        let totals = pg_usage(&client, &totals_query, None, false).await.map_err(fail)?.pop().map(|g| g.sums);
-        let groups = if query.group_by.is_empty() {
-            Vec::new()
-        } else {
-            pg_usage(&client, &query, None, false).await.map_err(fail)?
-        };
-        let series = if query.bucket_s.is_some() {
-            pg_usage(&client, &query, None, true).await.map_err(fail)?
-        } else {
-            Vec::new()
-        };
-        (totals.unwrap_or_default(), groups, series)
+    let query = UsageQuery {
+        since,
+        until,
+        group_by: group_by.clone(),
+        bucket_s: bucket.as_ref().map(|b| b.1),
+        channel,
+        monitor,
+    };
+    let dialect = state.backend.dialect();
+    let totals_query = UsageQuery { group_by: Vec::new(), ..query.clone() };
+    let mut queries = vec![read::usage(dialect, &totals_query, false)];
+    if !query.group_by.is_empty() {
+        queries.push(read::usage(dialect, &query, false));
+    }
+    if query.bucket_s.is_some() {
+        queries.push(read::usage(dialect, &query, true));
+    }
+    let mut results = state.query(queries).await?.into_iter();
+    let totals = results.next().unwrap_or_default();
+    let totals = read::usage_groups(&totals, &totals_query, false).pop().map(|g| g.sums).unwrap_or_default();
+    let groups = if query.group_by.is_empty() {
+        Vec::new()
     } else {
-        state
-            .read(move |conn| {
-                let totals_query = UsageQuery { group_by: Vec::new(), ..query.clone() };
-                let totals = read::usage(conn, &totals_query, false)?.pop().map(|g| g.sums).unwrap_or_default();
-                let groups = if query.group_by.is_empty() { Vec::new() } else { read::usage(conn, &query, false)? };
-                let series = if query.bucket_s.is_some() { read::usage(conn, &query, true)? } else { Vec::new() };
-                Ok((totals, groups, series))
-            })
-            .await?
+        read::usage_groups(&results.next().unwrap_or_default(), &query, false)
+    };
+    let series = match query.bucket_s {
+        Some(_) => read::usage_groups(&results.next().unwrap_or_default(), &query, true),
+        None => Vec::new(),
     };
     Ok(Json(UsageReportJson {
         since: iso(since),
@@ -454,9 +490,14 @@ pub struct TransitionParams {
     /// `next_cursor` of the previous page.
     #[param(pattern = "^[0-9]{1,18}$")]
     cursor: Option<String>,
+    /// Only this monitor's bots (its --monitor-id). Default: every monitor's on PostgreSQL (this monitor's on SQLite, where another id is refused).
+    #[param(min_length = 1, max_length = 128, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")]
+    monitor: Option<String>,
 }
 
 /// Status changes of every bot, newest first, in pages.
+///
+/// On PostgreSQL, every monitor's bots, each transition with its `monitor_id`.
 #[utoipa::path(get, path = "/api/v1/transitions", tag = "bots", params(TransitionParams),
     responses((status = 200, description = "One page of transitions", body = TransitionPage), (status = 400, description = "A bad or unknown parameter, named in the message", body = ErrorBody), (status = 401, description = "The monitor has a token and the request lacks it or has another", body = ErrorBody),
         (status = 503, description = "The database cannot be read now", body = ErrorBody)))]
@@ -472,9 +513,12 @@ async fn transitions(
         Ok(id) if id >= 0 && c.len() <= 18 => Ok(id),
         _ => Err(format!("expected the next_cursor of a previous page, got {c:?}")),
     })?;
-    params.finish(&["since", "channel", "limit", "cursor"])?;
-    let mut rows =
-        state.read(move |conn| read::transitions(conn, since, channel.as_deref(), cursor, limit + 1)).await?;
+    let monitor = monitor_param(&state, &mut params)?;
+    params.finish(&["since", "channel", "limit", "cursor", "monitor"])?;
+    let query = read::transitions(since, channel.as_deref(), monitor.as_deref(), cursor, limit + 1);
+    let own = state.monitor_id();
+    let mut rows: Vec<read::Transition> =
+        state.query(vec![query]).await?.concat().iter().map(|row| read::transition(row, own)).collect();
     let next_cursor = if rows.len() > limit {
         rows.truncate(limit);
         rows.last().map(|t| t.id.to_string())
@@ -550,15 +594,19 @@ pub struct Health {
     pub last_commit_at: Option<String>,
 }
 
-/// 200 while the monitor accepts bots and its writer commits; 503 with the reason otherwise. Needs no token.
+/// 200 while the monitor accepts bots and its writer commits (and, on PostgreSQL, its --monitor-id is its own); 503 with the reason otherwise. Needs no token.
 #[utoipa::path(get, path = "/healthz", tag = "monitor", security(()),
     responses((status = 200, description = "Healthy", body = Health), (status = 400, description = "A bad or unknown parameter, named in the message", body = ErrorBody), (status = 503, description = "Unhealthy, with the reason", body = Health)))]
 async fn healthz(State(state): State<Arc<HttpState>>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
     Params::parse(query.as_deref())?.finish(&[])?;
     let health = state.store.health();
     let stall = state.config.writer_stall;
+    let id_conflict =
+        state.id_conflict.as_ref().and_then(|conflict| conflict.lock().unwrap_or_else(|p| p.into_inner()).clone());
     let reason = if !state.accepting.load(std::sync::atomic::Ordering::Relaxed) {
         Some("the socket no longer accepts bots".to_owned())
+    } else if let Some(conflict) = id_conflict {
+        Some(conflict)
     } else if health.lag > stall {
         Some(format!(
             "the writer has not committed for {:.1}s while {} rows wait (threshold {:.0}s); last commit {}",

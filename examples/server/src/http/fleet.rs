@@ -63,7 +63,7 @@ pub async fn fleet(
 ) -> Result<Json<FleetJson>, ApiError> {
     Params::parse(query.as_deref())?.finish(&[])?;
     let monitor_id = state.config.monitor_id.clone();
-    let Some(pool) = &state.postgres else {
+    let Some(pool) = state.backend.postgres() else {
         let fleet = state.fleet();
         let bots = fleet
             .bots

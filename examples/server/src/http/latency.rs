@@ -1,12 +1,14 @@
 //! `GET /api/v1/usage/table`: LLM usage by channel, model and feature with
 //! latency percentiles (p50, p95), for the dashboard's usage table.
 //! Percentiles are nearest-rank over the calls that reported a latency; a
-//! folded row (`count` > 1) counts as that many calls at its latency.
+//! folded row (`count` > 1) counts as that many calls at its latency. On
+//! PostgreSQL the rows are every monitor's, by monitor too.
 
 use super::error::ErrorBody;
 use super::params::{self, Params};
 use super::{ApiError, HttpState};
-use crate::store::read::{self, Dimension, UsageQuery};
+use crate::store::read;
+use crate::store::sql::Query;
 use crate::time::iso;
 use axum::extract::{RawQuery, State};
 use axum::routing::get;
@@ -24,6 +26,8 @@ pub fn router() -> Router<Arc<HttpState>> {
 /// One row: a channel, model and feature with its sums and latency percentiles.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UsageTableRow {
+    /// The monitor of the bots that made the calls.
+    pub monitor_id: String,
     pub channel: String,
     pub model: String,
     pub feature: String,
@@ -39,7 +43,7 @@ pub struct UsageTableRow {
 pub struct UsageTable {
     pub since: String,
     pub until: String,
-    /// Ordered by channel, model, feature.
+    /// Ordered by monitor_id, channel, model, feature.
     pub rows: Vec<UsageTableRow>,
 }
 
@@ -54,6 +58,9 @@ pub struct UsageTableParams {
     /// Only this channel's calls.
     #[param(min_length = 1, max_length = 128)]
     channel: Option<String>,
+    /// Only this monitor's calls (its --monitor-id). Default: every monitor's on PostgreSQL (this monitor's on SQLite, where another id is refused).
+    #[param(min_length = 1, max_length = 128)]
+    monitor: Option<String>,
 }
 
 /// LLM usage by channel, model and feature, with p50 and p95 latency.
@@ -69,48 +76,51 @@ pub async fn table(
     let mut params = Params::parse(query.as_deref())?;
     let (since, until) = params::range(&mut params, Duration::from_secs(86_400))?;
     let channel = params.take_with("channel", params::channel)?;
-    params.finish(&["since", "until", "channel"])?;
-    let dims = vec![Dimension::Channel, Dimension::Model, Dimension::Feature];
-    let query = UsageQuery { since, until, group_by: dims, bucket_s: None, channel };
-    let rows = state
-        .read(move |conn| {
-            let groups = read::usage(conn, &query, false)?;
-            let mut latencies: HashMap<(String, String, String), Vec<(f64, i64)>> = HashMap::new();
-            let mut statement = conn.prepare_cached(
-                "SELECT channel, model, feature, latency_ms, SUM(count) FROM llm_usage \
-                 WHERE ts >= ?1 AND ts < ?2 AND (?3 IS NULL OR channel = ?3) AND latency_ms IS NOT NULL \
-                 GROUP BY channel, model, feature, latency_ms ORDER BY channel, model, feature, latency_ms",
-            )?;
-            let mut rows =
-                statement.query(rusqlite::params![iso(query.since), iso(query.until), query.channel.as_deref()])?;
-            while let Some(row) = rows.next()? {
-                let key = (row.get(0)?, row.get(1)?, row.get(2)?);
-                latencies.entry(key).or_default().push((row.get(3)?, row.get(4)?));
+    let monitor = super::api::monitor_param(&state, &mut params)?;
+    params.finish(&["since", "until", "channel", "monitor"])?;
+    let filter = "WHERE ts >= ?1 AND ts < ?2 AND (CAST(?3 AS TEXT) IS NULL OR channel = ?3) AND {monitor_is}";
+    let groups = Query::new(format!(
+        "SELECT {{monitor_id}}, channel, model, feature, {} FROM llm_usage {filter}
+         GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
+        read::SUMS
+    ));
+    let latencies = Query::new(format!(
+        "SELECT {{monitor_id}}, channel, model, feature, latency_ms, CAST(SUM(count) AS BIGINT) FROM llm_usage
+         {filter} AND latency_ms IS NOT NULL GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"
+    ));
+    let bound =
+        |query: Query| query.bind(iso(since)).bind(iso(until)).bind(channel.clone()).monitor(monitor.as_deref());
+    let results = state.query(vec![bound(groups), bound(latencies)]).await?;
+    let own = state.monitor_id();
+    let key = |row: &crate::store::sql::Row| {
+        (row.opt_text(0).unwrap_or_else(|| own.to_owned()), row.text(1), row.text(2), row.text(3))
+    };
+    let mut sorted: HashMap<RowKey, Vec<(f64, i64)>> = HashMap::new();
+    for row in &results[1] {
+        sorted.entry(key(row)).or_default().push((row.real(4), row.int(5)));
+    }
+    let rows = results[0]
+        .iter()
+        .map(|row| {
+            let key = key(row);
+            let latencies = sorted.get(&key).map(Vec::as_slice).unwrap_or_default();
+            UsageTableRow {
+                p50_latency_ms: percentile(latencies, 0.50),
+                p95_latency_ms: percentile(latencies, 0.95),
+                monitor_id: key.0,
+                channel: key.1,
+                model: key.2,
+                feature: key.3,
+                sums: read::sums_at(row, 4),
             }
-            Ok(groups
-                .into_iter()
-                .map(|group| {
-                    let mut values = group.values.into_iter();
-                    let key = (
-                        values.next().unwrap_or_default(),
-                        values.next().unwrap_or_default(),
-                        values.next().unwrap_or_default(),
-                    );
-                    let sorted = latencies.get(&key).map(Vec::as_slice).unwrap_or_default();
-                    UsageTableRow {
-                        p50_latency_ms: percentile(sorted, 0.50),
-                        p95_latency_ms: percentile(sorted, 0.95),
-                        channel: key.0,
-                        model: key.1,
-                        feature: key.2,
-                        sums: group.sums,
-                    }
-                })
-                .collect::<Vec<_>>())
         })
-        .await?;
+        .filter(|row| row.sums.calls != 0)
+        .collect();
     Ok(Json(UsageTable { since: iso(since), until: iso(until), rows }))
 }
+
+/// (monitor_id, channel, model, feature).
+type RowKey = (String, String, String, String);
 
 /// Nearest rank over (latency, calls) sorted by latency.
 pub fn percentile(sorted: &[(f64, i64)], p: f64) -> Option<f64> {

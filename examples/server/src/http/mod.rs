@@ -4,10 +4,10 @@
 //! times.
 //!
 //! Nothing here touches the ingest path: live state comes from the
-//! registry's published snapshot and the store's atomics, history from
-//! read-only SQLite connections on blocking threads, at most
-//! [`DB_READS_AT_ONCE`] at a time. A slow or hostile HTTP client costs the
-//! bots nothing.
+//! registry's published snapshot and the store's atomics, history from the
+//! read backend (read-only SQLite connections on blocking threads, or a
+//! PostgreSQL pool), at most [`DB_READS_AT_ONCE`] reads at a time. A slow
+//! or hostile HTTP client costs the bots nothing.
 
 pub mod alerts;
 pub mod api;
@@ -27,7 +27,8 @@ pub use listener::serve;
 use crate::config::Config;
 use crate::counters::Counters;
 use crate::registry::Fleet;
-use crate::store::read::Reads;
+use crate::store::read::Backend;
+use crate::store::sql::{Query, Row};
 use crate::store::Store;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -50,7 +51,8 @@ pub struct HttpState {
     pub fleet: watch::Receiver<Arc<Fleet>>,
     pub counters: Arc<Counters>,
     pub store: Store,
-    pub reads: Arc<Reads>,
+    /// Where history is read: this monitor's SQLite file, or the PostgreSQL every monitor shares.
+    pub backend: Backend,
     pub read_permits: Semaphore,
     pub started_at: SystemTime,
     /// The bot socket's accept loop runs.
@@ -60,8 +62,8 @@ pub struct HttpState {
     pub events: Arc<crate::registry::events::Hub>,
     /// The alert engine's published state, and its silences trigger.
     pub alerts: crate::alerts::Alerts,
-    /// Read connections to the PostgreSQL that stores history, when `--db` names one.
-    pub postgres: Option<Arc<crate::store::postgres::read::Pool>>,
+    /// On PostgreSQL: set while another monitor holds this monitor's `--monitor-id`.
+    pub id_conflict: Option<crate::store::postgres::lease::Conflict>,
 }
 
 impl HttpState {
@@ -70,22 +72,29 @@ impl HttpState {
         Arc::clone(&self.fleet.borrow())
     }
 
-    /// Runs `read` on a read-only connection, on a blocking thread.
-    pub async fn read<R: Send + 'static>(
-        &self,
-        read: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<R> + Send + 'static,
-    ) -> Result<R, ApiError> {
+    /// Runs `queries` on one snapshot of the database: the rows of each.
+    pub async fn query(&self, queries: Vec<Query>) -> Result<Vec<Vec<Row>>, ApiError> {
         let _permit =
             self.read_permits.acquire().await.map_err(|_| ApiError::unavailable("the monitor is stopping"))?;
-        let reads = Arc::clone(&self.reads);
-        match tokio::task::spawn_blocking(move || reads.with(read)).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(err)) => {
-                tracing::warn!("http: {err}");
-                Err(ApiError::unavailable(format!("the database cannot be read now: {err}")))
-            }
-            Err(_) => Err(ApiError::unavailable("the database read was cancelled")),
-        }
+        self.backend.read(queries).await.map_err(|err| {
+            tracing::warn!("http: {err}");
+            ApiError::unavailable(format!("the database cannot be read now: {err}"))
+        })
+    }
+
+    /// Runs `statements` in one transaction: the rows each returns.
+    pub async fn write(&self, statements: Vec<Query>) -> Result<Vec<Vec<Row>>, ApiError> {
+        let _permit =
+            self.read_permits.acquire().await.map_err(|_| ApiError::unavailable("the monitor is stopping"))?;
+        self.backend.write(statements).await.map_err(|err| {
+            tracing::warn!("http: {err}");
+            ApiError::unavailable(format!("the database cannot be written now: {err}"))
+        })
+    }
+
+    /// This monitor's id (`--monitor-id`).
+    pub fn monitor_id(&self) -> &str {
+        &self.config.monitor_id
     }
 }
 

@@ -115,6 +115,17 @@ pub fn channel(text: &str) -> Result<String, String> {
     }
 }
 
+/// A monitor id as `--monitor-id` takes it: 1 to 128 bytes, no control characters.
+pub fn monitor(text: &str) -> Result<String, String> {
+    if text.is_empty() || text.len() > 128 {
+        return Err(format!("a monitor id is 1 to 128 bytes, got {}", text.len()));
+    }
+    match text.chars().find(|c| c.is_control()) {
+        Some(c) => Err(format!("a monitor id has no control characters, found U+{:04X}", c as u32)),
+        None => Ok(text.to_owned()),
+    }
+}
+
 /// `since` and `until` with their defaults, checked to be in order.
 pub fn range(params: &mut Params, default_since: Duration) -> Result<(SystemTime, SystemTime), ApiError> {
     let now = SystemTime::now();

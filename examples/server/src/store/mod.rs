@@ -26,6 +26,7 @@ pub mod postgres;
 pub mod read;
 mod rows;
 mod schema;
+pub mod sql;
 pub mod totals;
 
 use acks::Acks;

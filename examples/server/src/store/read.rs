@@ -1,13 +1,17 @@
-//! Reads for the HTTP API, on read-only connections of their own: never the
-//! writer's, so a slow query cannot hold up a commit (WAL lets both run).
+//! Reads for the HTTP API and the alert engine, from either backend
+//! ([`Backend`]): on SQLite, read-only connections of their own (never the
+//! writer's, so a slow query cannot hold up a commit; WAL lets both run); on
+//! PostgreSQL, a small pool. Each query is written once ([`super::sql`]) and
+//! its rows mapped once.
 
+use super::postgres::read::Pool;
 use super::rows::StatusRow;
-use super::schema::{status_row, STATUS_COLUMNS};
+use super::sql::{self, Dialect, Query, Row};
 use crate::error::{Context, Result};
-use crate::time::iso;
-use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use crate::time::{iso, parse_iso};
+use rusqlite::{Connection, OpenFlags};
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 /// Idle read-only connections kept for reuse.
@@ -56,10 +60,164 @@ impl Reads {
     }
 }
 
-/// A bot's row, for one the live registry no longer holds.
-pub fn bot(conn: &Connection, channel: &str) -> rusqlite::Result<Option<StatusRow>> {
-    conn.query_row(&format!("SELECT {STATUS_COLUMNS} FROM bot_status WHERE channel = ?1"), [channel], status_row)
-        .optional()
+/// Where reads (and the small writes of silences and alerts) go: this
+/// monitor's SQLite file, or the PostgreSQL every monitor shares.
+#[derive(Clone)]
+pub enum Backend {
+    Sqlite { reads: Arc<Reads>, path: PathBuf },
+    Postgres(Arc<Pool>),
+}
+
+impl Backend {
+    pub fn sqlite(path: impl Into<PathBuf>) -> Backend {
+        let path = path.into();
+        Backend::Sqlite { reads: Arc::new(Reads::new(&path)), path }
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Backend::Sqlite { .. } => Dialect::Sqlite,
+            Backend::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    pub fn postgres(&self) -> Option<&Arc<Pool>> {
+        match self {
+            Backend::Postgres(pool) => Some(pool),
+            Backend::Sqlite { .. } => None,
+        }
+    }
+
+    /// Runs `queries` on one snapshot of the database (SQLite: one read
+    /// transaction on a blocking thread; PostgreSQL: one read-only repeatable
+    /// read transaction), so that a report's totals and series agree while
+    /// bots keep writing. The error is worded for an API answer or a log.
+    pub async fn read(&self, queries: Vec<Query>) -> std::result::Result<Vec<Vec<Row>>, String> {
+        match self {
+            Backend::Sqlite { reads, .. } => {
+                let reads = Arc::clone(reads);
+                let read = move || reads.with(|conn| queries.iter().map(|query| sql::sqlite(conn, query)).collect());
+                match tokio::task::spawn_blocking(read).await {
+                    Ok(result) => result.map_err(|err| err.to_string()),
+                    Err(_) => Err("the database read was cancelled".into()),
+                }
+            }
+            Backend::Postgres(pool) => {
+                let mut client = pool.client().await?;
+                let client: &mut tokio_postgres::Client = &mut client;
+                let run = async {
+                    let tx = client
+                        .build_transaction()
+                        .read_only(true)
+                        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                        .start()
+                        .await?;
+                    let mut all = Vec::with_capacity(queries.len());
+                    for query in &queries {
+                        all.push(sql::postgres(&tx, query).await?);
+                    }
+                    tx.commit().await?;
+                    Ok(all)
+                };
+                run.await.map_err(|err: tokio_postgres::Error| pool.failed(&err))
+            }
+        }
+    }
+
+    /// Runs `statements` in one transaction; the rows of each (`RETURNING`).
+    pub async fn write(&self, statements: Vec<Query>) -> std::result::Result<Vec<Vec<Row>>, String> {
+        match self {
+            Backend::Sqlite { path, .. } => {
+                let path = path.clone();
+                let write = move || -> Result<Vec<Vec<Row>>> {
+                    let mut conn = crate::alerts::db::open_for_silences(&path)?;
+                    write_sqlite(&mut conn, &statements).context(|| format!("cannot write {}", path.display()))
+                };
+                match tokio::task::spawn_blocking(write).await {
+                    Ok(result) => result.map_err(|err| err.to_string()),
+                    Err(_) => Err("the database write was cancelled".into()),
+                }
+            }
+            Backend::Postgres(pool) => {
+                let mut client = pool.client().await?;
+                let client: &mut tokio_postgres::Client = &mut client;
+                let run = async {
+                    let tx = client.transaction().await?;
+                    let mut all = Vec::with_capacity(statements.len());
+                    for statement in &statements {
+                        all.push(sql::postgres(&tx, statement).await?);
+                    }
+                    tx.commit().await?;
+                    Ok(all)
+                };
+                run.await.map_err(|err: tokio_postgres::Error| pool.failed(&err))
+            }
+        }
+    }
+}
+
+/// Runs `statements` in one SQLite transaction.
+pub fn write_sqlite(conn: &mut Connection, statements: &[Query]) -> rusqlite::Result<Vec<Vec<Row>>> {
+    let tx = conn.transaction()?;
+    let rows = statements.iter().map(|statement| sql::sqlite(&tx, statement)).collect::<rusqlite::Result<_>>()?;
+    tx.commit()?;
+    Ok(rows)
+}
+
+/// The columns [`status_row`] reads, in its order.
+pub const STATUS_COLUMNS: &str = "channel, pid, status, features_json, registered_at, last_seen, lang, \
+    sdk_version, instance, heartbeat_interval_s, lag_ms, status_reason, status_changed_at, pid_unverified, \
+    peer_mismatch, peer_pid, peer_uid, proc_start";
+
+/// One `bot_status` row selected with [`STATUS_COLUMNS`].
+pub fn status_row(row: &Row) -> StatusRow {
+    let time = |i: usize| row.opt_text(i).as_deref().and_then(parse_iso).unwrap_or_else(SystemTime::now);
+    let small = |i: usize| row.opt_int(i).map(|v| v.clamp(0, i64::from(u32::MAX)) as u32);
+    StatusRow {
+        channel: row.text(0),
+        pid: row.int(1).clamp(0, i64::from(i32::MAX)) as u32,
+        status: match row.text(2).as_str() {
+            "online" => "online",
+            "stale" => "stale",
+            "dead" => "dead",
+            "offline" => "offline",
+            _ => "unknown",
+        },
+        features_json: row.text(3),
+        registered_at: time(4),
+        last_seen: time(5),
+        lang: row.opt_text(6),
+        sdk_version: row.opt_text(7),
+        instance: row.opt_text(8),
+        heartbeat_interval_s: row.opt_real(9),
+        lag_ms: row.opt_real(10),
+        status_reason: row.text(11),
+        status_changed_at: time(12),
+        pid_unverified: row.flag(13),
+        peer_mismatch: row.flag(14),
+        peer_pid: small(15),
+        peer_uid: small(16),
+        proc_start: row.opt_int(17).map(|v| v.max(0) as u64),
+    }
+}
+
+/// The bots a monitor left online, stale or unknown, and those that went
+/// dead or offline at or after `gone_since`: its registry starts from them
+/// (on PostgreSQL, `monitor`'s own).
+pub fn left_watched(gone_since: SystemTime, monitor: Option<&str>) -> Query {
+    Query::new(format!(
+        "SELECT {STATUS_COLUMNS} FROM bot_status WHERE {{monitor_is}}
+           AND (status IN ('online', 'stale', 'unknown') OR (status IN ('dead', 'offline') AND status_changed_at >= ?1))"
+    ))
+    .bind(iso(gone_since))
+    .monitor(monitor)
+}
+
+/// A bot's stored row (of `monitor` on PostgreSQL), for one the live registry does not hold.
+pub fn bot(channel: &str, monitor: &str) -> Query {
+    Query::new(format!("SELECT {STATUS_COLUMNS} FROM bot_status WHERE channel = ?1 AND {{monitor_is}}"))
+        .bind(channel)
+        .monitor(Some(monitor))
 }
 
 /// A bot's status change, as stored and as the API shows it.
@@ -67,6 +225,8 @@ pub fn bot(conn: &Connection, channel: &str) -> rusqlite::Result<Option<StatusRo
 pub struct Transition {
     /// Increasing; pass the last one seen as `cursor` for older ones.
     pub id: i64,
+    /// The monitor of the bot: (monitor_id, channel) is a bot.
+    pub monitor_id: String,
     pub ts: String,
     pub channel: String,
     pub pid: i64,
@@ -76,33 +236,39 @@ pub struct Transition {
     pub reason: String,
 }
 
-/// Newest first: at most `limit` transitions with an id below `before`.
+/// Newest first: at most `limit` transitions with an id below `before`, of
+/// `channel` and `monitor` when given (on SQLite every row is this monitor's).
 pub fn transitions(
-    conn: &Connection,
     since: SystemTime,
     channel: Option<&str>,
+    monitor: Option<&str>,
     before: Option<i64>,
     limit: usize,
-) -> rusqlite::Result<Vec<Transition>> {
-    let mut statement = conn.prepare_cached(
-        "SELECT id, ts, channel, pid, from_status, to_status, reason FROM bot_transitions
-         WHERE id < ?1 AND ts >= ?2 AND (?3 IS NULL OR channel = ?3) ORDER BY id DESC LIMIT ?4",
-    )?;
-    let rows = statement.query_map(
-        rusqlite::params![before.unwrap_or(i64::MAX), iso(since), channel, limit as i64],
-        |row| {
-            Ok(Transition {
-                id: row.get(0)?,
-                ts: row.get(1)?,
-                channel: row.get(2)?,
-                pid: row.get(3)?,
-                from: row.get(4)?,
-                to: row.get(5)?,
-                reason: row.get(6)?,
-            })
-        },
-    )?;
-    rows.collect()
+) -> Query {
+    Query::new(
+        "SELECT id, {monitor_id}, ts, channel, pid, from_status, to_status, reason FROM bot_transitions
+         WHERE id < ?1 AND ts >= ?2 AND (CAST(?3 AS TEXT) IS NULL OR channel = ?3) AND {monitor_is}
+         ORDER BY id DESC LIMIT ?4",
+    )
+    .bind(before.unwrap_or(i64::MAX))
+    .bind(iso(since))
+    .bind(channel)
+    .bind(limit as i64)
+    .monitor(monitor)
+}
+
+/// One row of [`transitions`]; `own_id` names the monitor of a SQLite row.
+pub fn transition(row: &Row, own_id: &str) -> Transition {
+    Transition {
+        id: row.int(0),
+        monitor_id: row.opt_text(1).unwrap_or_else(|| own_id.to_owned()),
+        ts: row.text(2),
+        channel: row.text(3),
+        pid: row.int(4),
+        from: row.opt_text(5),
+        to: row.text(6),
+        reason: row.text(7),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -112,17 +278,21 @@ pub struct Sample {
     pub cpu_pct: f64,
 }
 
-/// A bot's rss/cpu samples since `since`, oldest first, at most `limit` (the newest).
-pub fn samples(conn: &Connection, channel: &str, since: SystemTime, limit: usize) -> rusqlite::Result<Vec<Sample>> {
-    let mut statement = conn.prepare_cached(
-        "SELECT ts, rss_mb, cpu_pct FROM bot_metrics WHERE channel = ?1 AND ts >= ?2 ORDER BY ts DESC LIMIT ?3",
-    )?;
-    let rows = statement.query_map(rusqlite::params![channel, iso(since), limit as i64], |row| {
-        Ok(Sample { ts: row.get(0)?, rss_mb: row.get(1)?, cpu_pct: row.get(2)? })
-    })?;
-    let mut samples: Vec<Sample> = rows.collect::<rusqlite::Result<_>>()?;
-    samples.reverse();
-    Ok(samples)
+/// A bot's rss/cpu samples since `since`, newest first, at most `limit`.
+pub fn samples(channel: &str, monitor: &str, since: SystemTime, limit: usize) -> Query {
+    Query::new(
+        "SELECT ts, rss_mb, cpu_pct FROM bot_metrics WHERE channel = ?1 AND ts >= ?2 AND {monitor_is}
+         ORDER BY ts DESC LIMIT ?3",
+    )
+    .bind(channel)
+    .bind(iso(since))
+    .bind(limit as i64)
+    .monitor(Some(monitor))
+}
+
+/// The rows of [`samples`], oldest first.
+pub fn samples_of(rows: &[Row]) -> Vec<Sample> {
+    rows.iter().rev().map(|row| Sample { ts: row.text(0), rss_mb: row.real(1), cpu_pct: row.real(2) }).collect()
 }
 
 /// What llm_usage rows can be grouped by.
@@ -162,6 +332,8 @@ pub struct UsageQuery {
     /// Width of a time bucket, in whole seconds, for a series.
     pub bucket_s: Option<u64>,
     pub channel: Option<String>,
+    /// Only this monitor's calls (PostgreSQL); every monitor's when `None`.
+    pub monitor: Option<String>,
 }
 
 /// Sums of LLM calls; `calls` counts folded rows by their `count`.
@@ -188,16 +360,42 @@ pub struct UsageGroup {
     pub sums: UsageSums,
 }
 
-const SUMS: &str = "SUM(count), SUM(CASE WHEN ok = 0 THEN count ELSE 0 END), SUM(tokens_in), SUM(tokens_out),
-    COALESCE(SUM(cache_read_tokens), 0), COALESCE(SUM(reasoning_tokens), 0), COALESCE(SUM(cost_usd), 0),
-    SUM(latency_ms * count) / NULLIF(SUM(CASE WHEN latency_ms IS NULL THEN 0 ELSE count END), 0)";
+/// [`UsageSums`] in its order, the same text for both backends.
+pub const SUMS: &str = "CAST(SUM(count) AS BIGINT), CAST(SUM(CASE WHEN ok = FALSE THEN count ELSE 0 END) AS BIGINT),
+    CAST(SUM(tokens_in) AS BIGINT), CAST(SUM(tokens_out) AS BIGINT),
+    CAST(COALESCE(SUM(cache_read_tokens), 0) AS BIGINT), CAST(COALESCE(SUM(reasoning_tokens), 0) AS BIGINT),
+    CAST(COALESCE(SUM(cost_usd), 0) AS DOUBLE PRECISION),
+    CAST(SUM(latency_ms * count) / NULLIF(SUM(CASE WHEN latency_ms IS NULL THEN 0 ELSE count END), 0) AS DOUBLE PRECISION)";
+
+/// The [`SUMS`] of a row, from column `i` on.
+pub fn sums_at(row: &Row, i: usize) -> UsageSums {
+    UsageSums {
+        calls: row.int(i),
+        failed_calls: row.int(i + 1),
+        tokens_in: row.int(i + 2),
+        tokens_out: row.int(i + 3),
+        cache_read_tokens: row.int(i + 4),
+        reasoning_tokens: row.int(i + 5),
+        cost_usd: row.real(i + 6),
+        mean_latency_ms: row.opt_real(i + 7),
+    }
+}
+
+/// The start of a `width`-second bucket of the ISO text column `ts`, in Unix seconds.
+fn bucket_of_ts(dialect: Dialect, width: u64) -> String {
+    match dialect {
+        Dialect::Sqlite => format!("(CAST(strftime('%s', ts) AS INTEGER) / {width}) * {width}"),
+        Dialect::Postgres => {
+            format!("CAST(floor(extract(epoch FROM CAST(ts AS timestamptz)) / {width}) * {width} AS BIGINT)")
+        }
+    }
+}
 
 /// Sums by `group_by` (and by bucket when `bucket` is true), ordered.
-pub fn usage(conn: &Connection, query: &UsageQuery, bucket: bool) -> rusqlite::Result<Vec<UsageGroup>> {
+pub fn usage(dialect: Dialect, query: &UsageQuery, bucket: bool) -> Query {
     let mut keys: Vec<String> = query.group_by.iter().map(|d| d.column().to_owned()).collect();
-    let bucket_s = query.bucket_s.filter(|_| bucket);
-    if let Some(width) = bucket_s {
-        keys.insert(0, format!("(CAST(strftime('%s', ts) AS INTEGER) / {width}) * {width}"));
+    if let Some(width) = query.bucket_s.filter(|_| bucket) {
+        keys.insert(0, bucket_of_ts(dialect, width));
     }
     let select = if keys.is_empty() { String::new() } else { format!("{}, ", keys.join(", ")) };
     let group = if keys.is_empty() {
@@ -206,44 +404,34 @@ pub fn usage(conn: &Connection, query: &UsageQuery, bucket: bool) -> rusqlite::R
         let positions: Vec<String> = (1..=keys.len()).map(|i| i.to_string()).collect();
         format!("GROUP BY {0} ORDER BY {0}", positions.join(", "))
     };
-    let sql = format!(
-        "SELECT {select}{SUMS} FROM llm_usage WHERE ts >= ?1 AND ts < ?2 AND (?3 IS NULL OR channel = ?3) {group}"
-    );
-    let mut statement = conn.prepare_cached(&sql)?;
-    let rows = statement.query_map(rusqlite::params![iso(query.since), iso(query.until), query.channel], |row| {
-        let mut i = 0;
-        let bucket_start = match bucket_s {
-            Some(_) => {
-                i += 1;
-                Some(iso(crate::time::from_unix(row.get::<_, i64>(0)? as f64)))
-            }
-            None => None,
-        };
-        let mut values = Vec::with_capacity(query.group_by.len());
-        for _ in &query.group_by {
-            values.push(row.get::<_, String>(i)?);
-            i += 1;
-        }
-        let int = |j: usize| row.get::<_, Option<i64>>(i + j).map(Option::unwrap_or_default);
-        Ok(UsageGroup {
-            bucket_start,
-            values,
-            sums: UsageSums {
-                calls: int(0)?,
-                failed_calls: int(1)?,
-                tokens_in: int(2)?,
-                tokens_out: int(3)?,
-                cache_read_tokens: int(4)?,
-                reasoning_tokens: int(5)?,
-                cost_usd: row.get::<_, Option<f64>>(i + 6)?.unwrap_or(0.0),
-                mean_latency_ms: row.get(i + 7)?,
-            },
-        })
-    })?;
-    // An empty range still has a total (of zero) but no groups.
-    rows.filter(|row| !matches!(row, Ok(group) if group.sums.calls == 0 && !keys_empty(query, bucket_s))).collect()
+    Query::new(format!(
+        "SELECT {select}{SUMS} FROM llm_usage
+         WHERE ts >= ?1 AND ts < ?2 AND (CAST(?3 AS TEXT) IS NULL OR channel = ?3) AND {{monitor_is}} {group}"
+    ))
+    .bind(iso(query.since))
+    .bind(iso(query.until))
+    .bind(query.channel.clone())
+    .monitor(query.monitor.as_deref())
 }
 
-fn keys_empty(query: &UsageQuery, bucket_s: Option<u64>) -> bool {
-    query.group_by.is_empty() && bucket_s.is_none()
+/// The rows of [`usage`]. An empty range still has a total (of zero) but no groups.
+pub fn usage_groups(rows: &[Row], query: &UsageQuery, bucket: bool) -> Vec<UsageGroup> {
+    let bucket_s = query.bucket_s.filter(|_| bucket);
+    let totals_only = query.group_by.is_empty() && bucket_s.is_none();
+    rows.iter()
+        .map(|row| {
+            let mut i = 0;
+            let bucket_start = bucket_s.map(|_| {
+                i += 1;
+                iso(crate::time::from_unix(row.int(0) as f64))
+            });
+            let values = query.group_by.iter().map(|_| {
+                i += 1;
+                row.text(i - 1)
+            });
+            let values = values.collect();
+            UsageGroup { bucket_start, values, sums: sums_at(row, i) }
+        })
+        .filter(|group| totals_only || group.sums.calls != 0)
+        .collect()
 }

@@ -187,55 +187,12 @@ pub fn open_for_reading(path: &Path, needs: &str) -> Result<Connection> {
     Ok(conn)
 }
 
-/// The columns [`status_row`] reads, in its order.
-pub(crate) const STATUS_COLUMNS: &str = "channel, pid, status, features_json, registered_at, last_seen, lang, \
-    sdk_version, instance, heartbeat_interval_s, lag_ms, status_reason, status_changed_at, pid_unverified, \
-    peer_mismatch, peer_pid, peer_uid, proc_start";
-
-/// One `bot_status` row selected with [`STATUS_COLUMNS`].
-pub(crate) fn status_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StatusRow> {
-    let parse = |text: Option<String>| text.as_deref().and_then(crate::time::parse_iso).unwrap_or(SystemTime::now());
-    let status: String = row.get(2)?;
-    Ok(StatusRow {
-        channel: row.get(0)?,
-        pid: row.get::<_, i64>(1)?.clamp(0, i64::from(i32::MAX)) as u32,
-        status: match status.as_str() {
-            "online" => "online",
-            "stale" => "stale",
-            "dead" => "dead",
-            "offline" => "offline",
-            _ => "unknown",
-        },
-        features_json: row.get(3)?,
-        registered_at: parse(row.get(4)?),
-        last_seen: parse(row.get(5)?),
-        lang: row.get(6)?,
-        sdk_version: row.get(7)?,
-        instance: row.get(8)?,
-        heartbeat_interval_s: row.get(9)?,
-        lag_ms: row.get(10)?,
-        status_reason: row.get::<_, Option<String>>(11)?.unwrap_or_default(),
-        status_changed_at: parse(row.get(12)?),
-        pid_unverified: row.get(13)?,
-        peer_mismatch: row.get(14)?,
-        peer_pid: row.get(15)?,
-        peer_uid: row.get(16)?,
-        proc_start: row.get::<_, Option<i64>>(17)?.map(|v| v.max(0) as u64),
-    })
-}
-
 /// Bots the previous monitor left online, stale or unknown, and those that
 /// went dead or offline at or after `gone_since`: the registry starts from them.
 pub fn load_bots(conn: &Connection, gone_since: SystemTime) -> Result<Vec<StatusRow>> {
-    let sql = format!(
-        "SELECT {STATUS_COLUMNS} FROM bot_status
-         WHERE status IN ('online', 'stale', 'unknown')
-            OR (status IN ('dead', 'offline') AND status_changed_at >= ?1)"
-    );
-    let mut statement = conn.prepare(&sql).context(|| "cannot read bot_status".into())?;
-    let rows =
-        statement.query_map([crate::time::iso(gone_since)], status_row).context(|| "cannot read bot_status".into())?;
-    rows.collect::<rusqlite::Result<Vec<_>>>().context(|| "cannot read bot_status".into())
+    let rows = super::sql::sqlite(conn, &super::read::left_watched(gone_since, None))
+        .context(|| "cannot read bot_status".into())?;
+    Ok(rows.iter().map(super::read::status_row).collect())
 }
 
 /// A value from `kissmon_meta`, if set.

@@ -15,6 +15,7 @@
 //! Nothing here runs on the ingest path: the writer has its own thread and
 //! its own single-threaded runtime.
 
+pub mod lease;
 pub mod migrate;
 pub mod read;
 mod write;
@@ -122,6 +123,16 @@ pub fn explain(err: &tokio_postgres::Error) -> String {
     }
 }
 
+/// Whether a new attempt can clear `err`: errors of the server's own making
+/// (connection exceptions, shutdown, lack of resources, conflicts, a lock
+/// not available) and every error without a SQLSTATE (I/O, a closed
+/// connection). The others are the statement's own fault.
+pub fn is_transient(err: &tokio_postgres::Error) -> bool {
+    let Some(db) = err.as_db_error() else { return true };
+    let code = db.code().code();
+    ["08", "53", "57", "58", "40"].iter().any(|class| code.starts_with(class)) || code == "55P03" || code == "55006"
+}
+
 /// Runs `future` to completion on a single-threaded runtime of its own, on a
 /// thread of its own, so that it may be called from anywhere, an async
 /// context included (the CLI, `Server::bind`).
@@ -149,16 +160,30 @@ pub struct Opened {
     totals: Totals,
     /// Per client instance, the highest llm_usage `seq` stored (protocol 1.1 acks).
     marks: Vec<(String, u64)>,
+    /// The lock on `--monitor-id`, held until the writer has stored its last batch.
+    lease: lease::Lease,
 }
 
-/// Connects, brings the schema to [`migrate::LATEST`], and reads what this
-/// monitor (by `config.monitor_id`) left behind.
+impl Opened {
+    /// Set while another monitor holds this monitor's id (for `/healthz`).
+    pub fn id_conflict(&self) -> lease::Conflict {
+        self.lease.conflict()
+    }
+}
+
+/// Connects, brings the schema to [`migrate::LATEST`], takes the lock on
+/// `config.monitor_id` (refused while another monitor runs with it), and
+/// reads what this monitor left behind.
 pub fn open(url: &str, config: &Config) -> Result<Opened> {
     let target = Target::parse(url, &config.monitor_id)?;
     let forget_before = SystemTime::now().checked_sub(config.forget_after).unwrap_or(SystemTime::UNIX_EPOCH);
     block_on(async {
         let mut client = target.connect_or_explain().await?;
-        migrate::migrate(&mut client, &target.shown).await?;
+        migrate::migrate(&mut client, &target.shown).await
+    })?;
+    let lease = lease::acquire(&target)?;
+    block_on(async {
+        let client = target.connect_or_explain().await?;
         let monitor_id = &target.monitor_id;
         let previous = read::load_bots(&client, monitor_id, forget_before)
             .await
@@ -169,16 +194,20 @@ pub fn open(url: &str, config: &Config) -> Result<Opened> {
         let marks = read::load_marks(&client, monitor_id)
             .await
             .map_err(|err| Error::new(format!("cannot read usage_acks in {}: {}", target.shown, explain(&err))))?;
-        Ok(Opened { target: target.clone(), previous, totals, marks })
+        Ok((previous, totals, marks))
     })
+    .map(|(previous, totals, marks)| Opened { target, previous, totals, marks, lease })
 }
 
 impl Store {
     /// Starts the PostgreSQL writer thread for a database [`open`] prepared.
     pub fn start_postgres(opened: Opened, counters: Arc<Counters>, config: &Config) -> Result<Store> {
-        let Opened { target, totals, marks, .. } = opened;
+        let Opened { target, totals, marks, lease, .. } = opened;
         let acks = super::acks::Acks::from_marks(marks);
-        Store::spawn(UsageTotals::from(totals), acks, counters, config, move |shared| write::run(target, shared))
+        Store::spawn(UsageTotals::from(totals), acks, counters, config, move |shared| {
+            write::run(target, shared);
+            drop(lease);
+        })
     }
 }
 

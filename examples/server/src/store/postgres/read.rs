@@ -1,9 +1,11 @@
 //! Reads of a shared PostgreSQL: what one monitor starts from (its own bots
 //! and usage totals) and the fleet view across every monitor (`status`,
-//! `usage`, the HTTP API's `/api/v1/fleet` and `/api/v1/usage`).
+//! `usage`, the HTTP API's `/api/v1/fleet`), and the read pool of the HTTP
+//! API and the alert engine ([`Pool`]), whose queries are in `store::read`.
 
-use super::super::read::{Dimension, UsageGroup, UsageQuery, UsageSums};
+use super::super::read::{left_watched, status_row};
 use super::super::rows::StatusRow;
+use super::super::sql;
 use super::super::totals::{Totals, UsageSeries, UsageSums as TotalSums, LATENCY_BUCKETS_S};
 use super::{block_on, explain, Target};
 use crate::error::{Error, Result};
@@ -11,43 +13,7 @@ use crate::report::{BotStatus, MonitorInfo, StatusReport, UsageLine, UsageReport
 use crate::time::{iso, parse_iso};
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
-use tokio_postgres::{Client, Row};
-
-const STATUS_COLUMNS: &str = "channel, pid, status, features_json, registered_at, last_seen, lang, sdk_version, \
-    instance, heartbeat_interval_s, lag_ms, status_reason, status_changed_at, pid_unverified, peer_mismatch, \
-    peer_pid, peer_uid, proc_start";
-
-fn status_row(row: &Row) -> StatusRow {
-    let parse = |text: Option<String>| text.as_deref().and_then(parse_iso).unwrap_or(SystemTime::now());
-    let status: String = row.get(2);
-    let small = |value: Option<i64>| value.map(|v| v.clamp(0, i64::from(u32::MAX)) as u32);
-    StatusRow {
-        channel: row.get(0),
-        pid: row.get::<_, i64>(1).clamp(0, i64::from(i32::MAX)) as u32,
-        status: match status.as_str() {
-            "online" => "online",
-            "stale" => "stale",
-            "dead" => "dead",
-            "offline" => "offline",
-            _ => "unknown",
-        },
-        features_json: row.get(3),
-        registered_at: parse(row.get(4)),
-        last_seen: parse(row.get(5)),
-        lang: row.get(6),
-        sdk_version: row.get(7),
-        instance: row.get(8),
-        heartbeat_interval_s: row.get(9),
-        lag_ms: row.get(10),
-        status_reason: row.get::<_, Option<String>>(11).unwrap_or_default(),
-        status_changed_at: parse(row.get(12)),
-        pid_unverified: row.get(13),
-        peer_mismatch: row.get(14),
-        peer_pid: small(row.get(15)),
-        peer_uid: small(row.get(16)),
-        proc_start: row.get::<_, Option<i64>>(17).map(|v| v.max(0) as u64),
-    }
-}
+use tokio_postgres::Client;
 
 /// This monitor's bots left watched, and those gone at or after `gone_since`.
 pub async fn load_bots(
@@ -55,12 +21,8 @@ pub async fn load_bots(
     monitor_id: &str,
     gone_since: SystemTime,
 ) -> std::result::Result<Vec<StatusRow>, tokio_postgres::Error> {
-    let sql = format!(
-        "SELECT {STATUS_COLUMNS} FROM bot_status WHERE monitor_id = $1
-           AND (status IN ('online', 'stale', 'unknown') OR (status IN ('dead', 'offline') AND status_changed_at >= $2))"
-    );
-    let rows = client.query(&sql, &[&monitor_id, &iso(gone_since)]).await?;
-    Ok(rows.iter().map(status_row).collect())
+    let query = left_watched(gone_since, Some(monitor_id));
+    Ok(sql::postgres(client, &query).await?.iter().map(status_row).collect())
 }
 
 /// Per client instance, the highest llm_usage `seq` this monitor stored (protocol 1.1).
@@ -138,7 +100,7 @@ fn failed<'a>(target: &'a Target, what: &str) -> impl Fn(tokio_postgres::Error) 
 }
 
 /// Refuses a database no monitor has written to yet.
-async fn check_migrated(client: &Client, target: &Target) -> Result<()> {
+pub async fn check_migrated(client: &Client, target: &Target) -> Result<()> {
     let version = super::migrate::version(client).await.map_err(failed(target, "the schema version"))?;
     if version == 0 {
         return Err(Error::new(format!(
@@ -218,12 +180,18 @@ pub async fn fleet_status(client: &Client, target: &Target) -> Result<StatusRepo
         .iter()
         .map(|row| (row.get(0), row.get(1)))
         .collect();
+    let alerts = sql::postgres(client, &crate::alerts::db::firing(None))
+        .await
+        .map_err(failed(target, "alerts"))?
+        .iter()
+        .map(|row| crate::report::active_alert(crate::alerts::db::alert_row(row)))
+        .collect();
     Ok(StatusReport {
         monitor: MonitorInfo { monitor_id: None, pid: None, started_at: None, stopped_at: None },
         monitors: monitors.into_values().collect(),
         bots,
         counters,
-        alerts: Vec::new(),
+        alerts,
     })
 }
 
@@ -278,75 +246,6 @@ pub fn usage_report(url: &str, since: Option<Duration>) -> Result<UsageReport> {
             lines,
         })
     })
-}
-
-/// What llm_usage rows can be grouped by in PostgreSQL: the dimensions, and `monitor_id`.
-fn column(dimension: Dimension) -> &'static str {
-    match dimension {
-        Dimension::Provider => "COALESCE(provider, '')",
-        other => other.name(),
-    }
-}
-
-/// The HTTP API's usage query over every monitor's rows (or one monitor's):
-/// the same groups and sums as SQLite's [`super::super::read::usage`].
-pub async fn usage(
-    client: &Client,
-    query: &UsageQuery,
-    monitor_id: Option<&str>,
-    bucket: bool,
-) -> std::result::Result<Vec<UsageGroup>, tokio_postgres::Error> {
-    let mut keys: Vec<String> = query.group_by.iter().map(|d| column(*d).to_owned()).collect();
-    let bucket_s = query.bucket_s.filter(|_| bucket);
-    if let Some(width) = bucket_s {
-        keys.insert(0, format!("(floor(extract(epoch FROM ts::timestamptz) / {width}) * {width})::int8"));
-    }
-    let select = if keys.is_empty() { String::new() } else { format!("{}, ", keys.join(", ")) };
-    let group = if keys.is_empty() {
-        String::new()
-    } else {
-        let positions: Vec<String> = (1..=keys.len()).map(|i| i.to_string()).collect();
-        format!("GROUP BY {0} ORDER BY {0}", positions.join(", "))
-    };
-    let sql = format!(
-        "SELECT {select}SUM(count)::int8, SUM(CASE WHEN ok = false THEN count ELSE 0 END)::int8,
-            SUM(tokens_in)::int8, SUM(tokens_out)::int8, COALESCE(SUM(cache_read_tokens), 0)::int8,
-            COALESCE(SUM(reasoning_tokens), 0)::int8, COALESCE(SUM(cost_usd), 0)::float8,
-            SUM(latency_ms * count) / NULLIF(SUM(CASE WHEN latency_ms IS NULL THEN 0 ELSE count END), 0)
-         FROM llm_usage WHERE ts >= $1 AND ts < $2 AND ($3::text IS NULL OR channel = $3)
-            AND ($4::text IS NULL OR monitor_id = $4) {group}"
-    );
-    let rows = client.query(&sql, &[&iso(query.since), &iso(query.until), &query.channel, &monitor_id]).await?;
-    let mut groups = Vec::with_capacity(rows.len());
-    for row in rows {
-        let mut i = 0;
-        let bucket_start = bucket_s.map(|_| {
-            i += 1;
-            iso(crate::time::from_unix(row.get::<_, i64>(0) as f64))
-        });
-        let mut values = Vec::with_capacity(query.group_by.len());
-        for _ in &query.group_by {
-            values.push(row.get::<_, String>(i));
-            i += 1;
-        }
-        let int = |j: usize| row.get::<_, Option<i64>>(i + j).unwrap_or_default();
-        let sums = UsageSums {
-            calls: int(0),
-            failed_calls: int(1),
-            tokens_in: int(2),
-            tokens_out: int(3),
-            cache_read_tokens: int(4),
-            reasoning_tokens: int(5),
-            cost_usd: row.get::<_, Option<f64>>(i + 6).unwrap_or(0.0),
-            mean_latency_ms: row.get(i + 7),
-        };
-        // An empty range still has a total (of zero) but no groups.
-        if sums.calls == 0 && !(query.group_by.is_empty() && bucket_s.is_none()) {
-            continue;
-        }
-        groups.push(UsageGroup { bucket_start, values, sums });
-    }
-    Ok(groups)
 }
 
 /// Read connections for the HTTP API of a monitor on PostgreSQL, on the

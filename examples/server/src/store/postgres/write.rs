@@ -191,17 +191,9 @@ impl std::fmt::Display for Failure {
 }
 
 impl From<tokio_postgres::Error> for Failure {
-    /// Errors of the server's own making that a new attempt can clear
-    /// (connection exceptions, shutdown, lack of resources, conflicts) and
-    /// every error without a SQLSTATE (I/O, a closed connection) are
-    /// retried; the others refuse the batch.
+    /// Transient errors ([`super::is_transient`]) are retried; the others refuse the batch.
     fn from(err: tokio_postgres::Error) -> Failure {
-        let Some(db) = err.as_db_error() else { return Failure::Lost(err) };
-        let code = db.code().code();
-        let transient = ["08", "53", "57", "58", "40"].iter().any(|class| code.starts_with(class))
-            || code == "55P03"
-            || code == "55006";
-        if transient {
+        if super::is_transient(&err) {
             Failure::Lost(err)
         } else {
             Failure::Refused(err)
