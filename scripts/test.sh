@@ -29,6 +29,12 @@ done
 step "conformance corpus in every language"
 bash conformance/run.sh
 
+step "chaos: monitor SIGKILLed and restarted, bots in Rust, Python, Node and Go, exact totals (scripts/chaos.sh, short mode)"
+bash scripts/chaos.sh
+
+step "PostgreSQL: several monitors on one database (examples/server/test-postgres.sh; installs postgresql if initdb is missing)"
+bash examples/server/test-postgres.sh
+
 # Last, so that a finding here never hides the other results.
 step "server HTTP: promtool, a real Prometheus, schemathesis, a real Alertmanager (installs prometheus, prometheus-alertmanager, schemathesis)"
 bash examples/server/test-http.sh
