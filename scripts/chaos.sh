@@ -24,7 +24,7 @@ log() { printf -- '-- chaos: %s\n' "$*" >&2; }
 mkdir -p "$out"
 
 log "building the monitor and the Rust bot"
-cargo build --locked --quiet -p kissmon-server -p kissmon --example chaos_bot
+cargo build --locked --quiet -p kissmon-server -p kissmon --bin kissmon-server --example chaos_bot
 server="$CARGO_TARGET_DIR/debug/kissmon-server"
 
 log "building the Python wheel"
