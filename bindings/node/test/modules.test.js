@@ -117,7 +117,20 @@ test('the sdk version on the wire is the package version', async () => {
     assert.equal(await client.flush(3000), true)
     const [line] = await monitor.take(1, 3000)
     assert.deepEqual(JSON.parse(line).sdk, { lang: 'node', version: PACKAGE.version })
-    assert.deepEqual(client.stats(), { queued: 0, sent: 1, dropped: 0, coalesced: 0, reconnects: 0, connected: true, lastError: null })
+    assert.deepEqual(client.stats(), {
+      queued: 0,
+      sent: 1,
+      dropped: 0,
+      coalesced: 0,
+      reconnects: 0,
+      connected: true,
+      lastError: null,
+      // This test monitor never acknowledges: no llm_usage kept, acks not (yet) in use.
+      acked: 0,
+      unacked: 0,
+      resent: 0,
+      acksActive: false
+    })
   } finally {
     await client.close(0)
     await monitor.stop()

@@ -18,6 +18,23 @@ class StuckMonitorTest {
                 client.register(mapOf("llm" to true))
                 assertTrue(client.flush(TestMonitor.WAIT), "the kernel takes the first lines")
                 monitor.awaitAccepted(1)
+                // Fill the socket first, so that nothing more can be written whatever the
+                // sender's timing (folded calls alone might fit in the socket's buffer): lines
+                // the sender cannot write (queued), none taken (sent unchanged), 5 rounds running.
+                val wide = LlmUsage("x".repeat(250), "fill", 1L, 1L)
+                var filled = 0
+                var quiet = 0
+                var lastSent = -1L
+                val fillDeadline = System.nanoTime() + 30_000_000_000L
+                while (quiet < 5) {
+                    assertTrue(System.nanoTime() < fillDeadline, "the socket never filled up: ${client.stats()}")
+                    repeat(500) { client.logLlmUsage(wide) }
+                    filled += 500
+                    Thread.sleep(20)
+                    val stats = client.stats()
+                    quiet = if (stats.connected && stats.queued > 0 && stats.sent == lastSent) quiet + 1 else 0
+                    lastSent = stats.sent
+                }
                 val usages = Array(CALLS) { i ->
                     LlmUsage(if (i % 2 == 0) "claude" else "gpt-4", "jokes", (i % 7 + 1).toLong(), (i % 3).toLong())
                 }
@@ -63,9 +80,9 @@ class StuckMonitorTest {
                 assertTrue(client.flush(TestMonitor.WAIT), client.stats().toString())
                 val usage = monitor.awaitLines(client.stats().sent.toInt()).map(TestMonitor::parse)
                     .filter { it["type"].asString == "llm_usage" }
-                assertEquals(logged.size, usage.sumOf { if (it.has("count")) it["count"].asInt else 1 })
-                assertEquals(logged.sumOf { it.tokensIn }, usage.sumOf { it["tokens_in"].asLong })
-                assertEquals(logged.sumOf { it.tokensOut }, usage.sumOf { it["tokens_out"].asLong })
+                assertEquals(logged.size + filled, usage.sumOf { if (it.has("count")) it["count"].asInt else 1 })
+                assertEquals(logged.sumOf { it.tokensIn } + filled, usage.sumOf { it["tokens_in"].asLong })
+                assertEquals(logged.sumOf { it.tokensOut } + filled, usage.sumOf { it["tokens_out"].asLong })
                 assertEquals(0, client.stats().dropped)
             }
         }
