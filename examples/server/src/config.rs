@@ -51,6 +51,9 @@ pub struct Config {
     pub max_pending_usage: usize,
     /// Distinct aggregates allowed once rows fold; past this, calls are shed and counted.
     pub max_usage_aggregates: usize,
+    /// Bot connections open at once; a connection past this is closed at once, logged and
+    /// counted (`connections_shed`). Capped below the open-files limit.
+    pub max_connections: usize,
     /// The HTTP API's address; `None` when `--http off`.
     pub http: Option<SocketAddr>,
     /// Bearer token every endpoint but `/healthz` requires, when set.
@@ -86,6 +89,7 @@ impl Config {
             reject_peer_mismatch: false,
             max_pending_usage: 200_000,
             max_usage_aggregates: 10_000,
+            max_connections: 20_000,
             http: Some(DEFAULT_HTTP_ADDR.parse().expect("the default HTTP address parses")),
             http_token: None,
             metrics_public: false,
@@ -142,6 +146,9 @@ impl Config {
                      a loopback address such as {DEFAULT_HTTP_ADDR}, or --http off"
                 )));
             }
+        }
+        if self.max_connections == 0 {
+            return Err(Error::new("--max-connections (max_connections in a config file) must be at least 1"));
         }
         if self.http_max_connections == 0 {
             return Err(Error::new(
@@ -215,6 +222,7 @@ mod tests {
             reject_peer_mismatch: true,
             max_pending_usage: 7,
             max_usage_aggregates: 8,
+            max_connections: 13,
             http: None,
             http_token: Some("token".into()),
             metrics_public: true,
