@@ -95,6 +95,10 @@ impl Sender {
             let took = self.conn.is_some() && self.unwritten() < HIGH_WATER && !state.pending.is_empty();
             // Every call up to `seq` is in hand once a take moved everything.
             let seq = (!took || state.pending.take_into(&mut self.batch, MAX_BATCH)).then_some(state.delivery.accepted);
+            if took {
+                // Still queued while they are encoded: `stats()` must never see them nowhere.
+                state.delivery.in_flight += self.batch.lines();
+            }
             let nothing_left = state.pending.is_empty() && self.unwritten() == 0 && !took;
             if let Some(seq) = seq.filter(|&seq| nothing_left && state.delivery.written != seq) {
                 state.delivery.written = seq;
@@ -227,6 +231,8 @@ impl Sender {
                 if replay.is_some() {
                     // A pending register line is this same registration.
                     state.pending.register = None;
+                    // The replay is queued from now on, as `stats()` sees it.
+                    state.delivery.in_flight += 1;
                 }
                 drop(state);
                 if let Some(line) = replay {
