@@ -167,8 +167,8 @@ proptest! {
                 _ => aggregates.push(*line),
             }
         }
-        let total = |sums: &[UsageSums], field: fn(&UsageSums) -> u128| sums.iter().map(field).sum::<u128>();
-        let fields: [(&str, fn(&UsageSums) -> u128); 6] = [
+        let total = |sums: &[UsageSums], field: Field| sums.iter().map(field).sum::<u128>();
+        let fields: [(&str, Field); 6] = [
             ("count", |s| s.count.into()),
             ("tokens_in", |s| s.tokens_in.into()),
             ("tokens_out", |s| s.tokens_out.into()),
@@ -206,6 +206,9 @@ proptest! {
         prop_assert_eq!(aggregates.iter().map(|s| s.ts).fold(f64::MIN, f64::max), latest);
     }
 }
+
+/// One summed field of [`UsageSums`].
+type Field = fn(&UsageSums) -> u128;
 
 /// One llm_usage line's sums, some of them near the limits so that folds get refused.
 fn usage_line() -> impl Strategy<Value = UsageSums> {
