@@ -122,6 +122,10 @@ impl Sender {
             // Every call up to `seq` is in hand once a take moved everything.
             let seq = (!took || state.pending.take_into(&mut self.batch, MAX_BATCH.min(room)))
                 .then_some(state.delivery.accepted);
+            if took {
+                // Still queued while they are encoded: `stats()` must never see them nowhere.
+                state.delivery.in_flight += self.batch.lines();
+            }
             let nothing_left = state.pending.is_empty() && self.unwritten() == 0 && !took;
             if let Some(seq) = seq.filter(|&seq| nothing_left && state.delivery.written != seq) {
                 self.mark_written(&mut state, seq);
@@ -267,6 +271,8 @@ impl Sender {
                 if replay.is_some() {
                     // A pending register line is this same registration.
                     state.pending.register = None;
+                    // The replay is queued from now on, as `stats()` sees it.
+                    state.delivery.in_flight += 1;
                 }
                 // Then the lines the monitor has not acknowledged, if it is
                 // one that acknowledges: it stores each (instance, seq) once.

@@ -51,6 +51,9 @@ pub struct Config {
     pub max_pending_usage: usize,
     /// Distinct aggregates allowed once rows fold; past this, calls are shed and counted.
     pub max_usage_aggregates: usize,
+    /// Bot connections open at once; a connection past this is closed at once, logged and
+    /// counted (`connections_shed`). Capped below the open-files limit.
+    pub max_connections: usize,
     /// The HTTP API's address; `None` when `--http off`.
     pub http: Option<SocketAddr>,
     /// Bearer token every endpoint but `/healthz` requires, when set.
@@ -90,6 +93,7 @@ impl Config {
             reject_peer_mismatch: false,
             max_pending_usage: 200_000,
             max_usage_aggregates: 10_000,
+            max_connections: 20_000,
             http: Some(DEFAULT_HTTP_ADDR.parse().expect("the default HTTP address parses")),
             http_token: None,
             metrics_public: false,
@@ -171,6 +175,9 @@ impl Config {
         if let Some(endpoint) = &self.otlp_endpoint {
             crate::otlp::check_endpoint(endpoint)
                 .map_err(|why| Error::new(format!("--otlp-endpoint (otlp_endpoint in a config file): {why}")))?;
+        }
+        if self.max_connections == 0 {
+            return Err(Error::new("--max-connections (max_connections in a config file) must be at least 1"));
         }
         if self.http_max_connections == 0 {
             return Err(Error::new(
@@ -259,6 +266,7 @@ mod tests {
             reject_peer_mismatch: true,
             max_pending_usage: 7,
             max_usage_aggregates: 8,
+            max_connections: 13,
             http: None,
             http_token: Some("token".into()),
             metrics_public: true,

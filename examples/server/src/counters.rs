@@ -25,6 +25,7 @@ macro_rules! counters {
 counters! {
     connections_accepted,
     connections_open,
+    connections_shed,
     lines_register,
     lines_heartbeat,
     lines_unregister,

@@ -206,6 +206,7 @@ fn init_logging(filter: &str) {
 }
 
 fn main() -> ExitCode {
+    limit_malloc_arenas();
     let cli = Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|err| err.exit());
     let result = match cli.command {
         None => serve(&cli.serve),
@@ -259,6 +260,19 @@ fn main() -> ExitCode {
             eprintln!("kissmon-server: error: {err}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// glibc gives threads that allocate at once arenas of their own, up to 8
+/// per core, and memory freed into one arena serves only that arena: with
+/// readers, the writer and tokio's short-lived blocking threads all
+/// allocating, the soak's RSS settled 40 % higher and spiked. Two arenas
+/// (unless `MALLOC_ARENA_MAX` says otherwise) keep it flat.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: sets an allocator parameter, before any other thread exists.
+        unsafe { libc::mallopt(libc::M_ARENA_MAX, 2) };
     }
 }
 

@@ -183,6 +183,7 @@ impl Server {
             }
         };
         let accept_ended = Arc::clone(&accepting);
+        let max_connections = connection_limit(config.max_connections, config.http_max_connections);
         let control = std::thread::Builder::new()
             .name("kissmon-control".into())
             .spawn(move || -> Result<()> {
@@ -195,7 +196,7 @@ impl Server {
                     let listener = tokio::net::UnixListener::from_std(listener)
                         .context(|| "cannot register the listener".into())?;
                     let state_task = tokio::spawn(state.run(state_rx, findings_rx));
-                    ingest::accept_loop(listener, ingest, stop_rx, readers).await;
+                    ingest::accept_loop(listener, ingest, stop_rx, readers, max_connections).await;
                     accept_ended.store(false, Ordering::Relaxed);
                     remove_own_socket(&socket_path, socket_id);
                     // The state worker ends once every reader has handed on its last lines.
@@ -363,6 +364,26 @@ pub fn raise_open_files_limit() -> Option<libc::rlim_t> {
         }
     }
     Some(limit.rlim_cur)
+}
+
+/// `--max-connections`, lowered so that the open-files limit leaves room for
+/// the HTTP connections, the database and the notifiers: past it a new
+/// connection is then shed (closed and counted), never refused by the kernel
+/// for want of a file descriptor.
+fn connection_limit(configured: usize, http_max_connections: usize) -> usize {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit writes one rlimit struct.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 || limit.rlim_cur == libc::RLIM_INFINITY {
+        return configured;
+    }
+    let room = usize::try_from(limit.rlim_cur).unwrap_or(usize::MAX).saturating_sub(http_max_connections + 128).max(1);
+    if room < configured {
+        tracing::info!(
+            "--max-connections {configured} lowered to {room}: the open-files limit is {} (raise it with ulimit -n)",
+            limit.rlim_cur
+        );
+    }
+    configured.min(room)
 }
 
 /// A monitor running on a thread of its own, for the demo and for tests

@@ -87,7 +87,7 @@ fn acks_follow_commits_and_resent_lines_are_stored_once_across_a_kill() {
     read_acks_until(&mut reader, 9);
     assert_eq!(sums(&monitor), (9, 45, 9));
     monitor.wait_counter("usage_duplicates", 2);
-    assert!(monitor.counter("acks_written") >= 2);
+    wait_for("acks_written counted", Duration::from_secs(15), || monitor.counter("acks_written") >= 2);
 }
 
 #[test]

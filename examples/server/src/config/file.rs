@@ -73,6 +73,7 @@ impl Settings {
             "reject_peer_mismatch" => self.reject_peer_mismatch = Some(value.boolean()?),
             "max_pending_usage" => self.max_pending_usage = Some(value.count()?),
             "max_usage_aggregates" => self.max_usage_aggregates = Some(value.count()?),
+            "max_connections" => self.max_connections = Some(value.count()?),
             "http" => self.http = Some(value.parsed(HTTP, http)?),
             "http_token" => self.http_token = Some(value.text()?.to_string()),
             "metrics_public" => self.metrics_public = Some(value.boolean()?),

@@ -61,6 +61,10 @@ pub struct Settings {
     /// Distinct llm_usage aggregates allowed while rows fold; past this, calls are shed and counted.
     #[arg(long, value_name = "N", value_parser = flag(value::count))]
     pub max_usage_aggregates: Option<usize>,
+    /// Bot connections open at once; past this a new connection is closed at once, logged and
+    /// counted as connections_shed (capped below the open-files limit).
+    #[arg(long, value_name = "N", value_parser = flag(value::count))]
+    pub max_connections: Option<usize>,
     /// Address of the HTTP API, dashboard and /metrics (e.g. 127.0.0.1:9477, [::1]:9477), or `off`.
     /// A non-loopback address needs --http-token.
     #[arg(long, value_name = "ADDR", value_parser = flag(value::http))]
@@ -122,6 +126,7 @@ impl Settings {
             reject_peer_mismatch: Some(config.reject_peer_mismatch),
             max_pending_usage: Some(config.max_pending_usage),
             max_usage_aggregates: Some(config.max_usage_aggregates),
+            max_connections: Some(config.max_connections),
             http: Some(HttpAddr(config.http)),
             http_token: config.http_token.clone(),
             metrics_public: Some(config.metrics_public),
@@ -156,6 +161,7 @@ impl Settings {
             reject_peer_mismatch,
             max_pending_usage,
             max_usage_aggregates,
+            max_connections,
             http,
             http_token,
             metrics_public,
@@ -181,6 +187,7 @@ impl Settings {
         set(&mut config.reject_peer_mismatch, reject_peer_mismatch);
         set(&mut config.max_pending_usage, max_pending_usage);
         set(&mut config.max_usage_aggregates, max_usage_aggregates);
+        set(&mut config.max_connections, max_connections);
         set(&mut config.http, http.map(|http| http.0));
         set(&mut config.http_token, http_token.map(Some));
         set(&mut config.metrics_public, metrics_public);
@@ -213,6 +220,7 @@ impl Settings {
             reject_peer_mismatch,
             max_pending_usage,
             max_usage_aggregates,
+            max_connections,
             http,
             http_token,
             metrics_public,
@@ -238,6 +246,7 @@ impl Settings {
             ("reject_peer_mismatch", reject_peer_mismatch.map(Value::Boolean)),
             ("max_pending_usage", max_pending_usage.map(count)),
             ("max_usage_aggregates", max_usage_aggregates.map(count)),
+            ("max_connections", max_connections.map(count)),
             ("http", http.map(|http| text(value::show_http(http)))),
             ("http_token", http_token.clone().map(text)),
             ("metrics_public", metrics_public.map(Value::Boolean)),

@@ -585,28 +585,61 @@ async fn monitor(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
-    /// `ok` or `unhealthy`.
-    #[schema(pattern = "^(ok|unhealthy)$")]
+    /// `ok`; `degraded` while the database refuses writes (the monitor still
+    /// ingests, keeps rows in bounded memory and retries); `unhealthy` otherwise.
+    #[schema(pattern = "^(ok|degraded|unhealthy)$")]
     pub status: String,
-    /// Why it is unhealthy.
+    /// Why it is not ok.
     pub reason: Option<String>,
     pub writer_lag_s: f64,
     pub last_commit_at: Option<String>,
+    /// The database, and what SQLite said the last time it refused a transaction; absent while it commits.
+    pub storage: Option<StorageHealth>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StorageHealth {
+    pub database: String,
+    pub error: String,
+    /// When the first refused transaction of this episode was tried.
+    pub failing_since: String,
+    pub failed_attempts: u64,
+    /// Rows waiting for the writer, the refused batch included.
+    pub pending_rows: u64,
 }
 
 /// 200 while the monitor accepts bots and its writer commits (and, on PostgreSQL, its --monitor-id is its own); 503 with the reason otherwise. Needs no token.
 #[utoipa::path(get, path = "/healthz", tag = "monitor", security(()),
-    responses((status = 200, description = "Healthy", body = Health), (status = 400, description = "A bad or unknown parameter, named in the message", body = ErrorBody), (status = 503, description = "Unhealthy, with the reason", body = Health)))]
+    responses((status = 200, description = "Healthy", body = Health), (status = 400, description = "A bad or unknown parameter, named in the message", body = ErrorBody), (status = 503, description = "Degraded or unhealthy, with the reason", body = Health)))]
 async fn healthz(State(state): State<Arc<HttpState>>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
     Params::parse(query.as_deref())?.finish(&[])?;
     let health = state.store.health();
     let stall = state.config.writer_stall;
     let id_conflict =
         state.id_conflict.as_ref().and_then(|conflict| conflict.lock().unwrap_or_else(|p| p.into_inner()).clone());
+    let database = state.config.db_shown();
+    let storage = health.fault.as_ref().map(|fault| StorageHealth {
+        database: database.clone(),
+        error: fault.error.clone(),
+        failing_since: iso(fault.since),
+        failed_attempts: fault.failed_attempts,
+        pending_rows: health.pending_rows,
+    });
+    let mut status = "unhealthy";
     let reason = if !state.accepting.load(std::sync::atomic::Ordering::Relaxed) {
         Some("the socket no longer accepts bots".to_owned())
     } else if let Some(conflict) = id_conflict {
         Some(conflict)
+    } else if let Some(fault) = &health.fault {
+        status = "degraded";
+        Some(format!(
+            "storage is failing: the database {database} has refused writes since {} ({}, {} attempts); \
+             {} rows wait in memory and are retried, llm_usage folds and then is shed (counted) past its bounds",
+            iso(fault.since),
+            fault.error,
+            fault.failed_attempts,
+            health.pending_rows
+        ))
     } else if health.lag > stall {
         Some(format!(
             "the writer has not committed for {:.1}s while {} rows wait (threshold {:.0}s); last commit {}",
@@ -618,12 +651,13 @@ async fn healthz(State(state): State<Arc<HttpState>>, RawQuery(query): RawQuery)
     } else {
         None
     };
-    let status = if reason.is_some() { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
+    let code = if reason.is_some() { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
     let body = Health {
-        status: if reason.is_some() { "unhealthy" } else { "ok" }.to_owned(),
+        status: if reason.is_some() { status } else { "ok" }.to_owned(),
         reason,
         writer_lag_s: health.lag.as_secs_f64(),
         last_commit_at: health.last_commit.map(iso),
+        storage,
     };
-    Ok((status, Json(body)).into_response())
+    Ok((code, Json(body)).into_response())
 }

@@ -358,8 +358,13 @@ fn monitor(state: &HttpState, encoder: &mut DescriptorEncoder) -> std::fmt::Resu
                 .encode_counter::<NoLabelSet, _, u64>(&counters.get(Counter::bad_line(class)), None)?;
         }
     }
-    let plain: [(&str, &str, Counter); 13] = [
+    let plain: [(&str, &str, Counter); 14] = [
         ("kissmon_connections_accepted", "Bot connections accepted", Counter::connections_accepted),
+        (
+            "kissmon_connections_shed",
+            "Bot connections closed at once: --max-connections were open",
+            Counter::connections_shed,
+        ),
         ("kissmon_lines_shed", "Lines shed because the registry was overloaded", Counter::lines_shed_overload),
         ("kissmon_peer_mismatch_rejected_lines", "Lines rejected for a pid mismatch", Counter::peer_mismatch_rejected),
         (
@@ -368,8 +373,16 @@ fn monitor(state: &HttpState, encoder: &mut DescriptorEncoder) -> std::fmt::Resu
             Counter::usage_folded,
         ),
         ("kissmon_usage_shed_calls", "LLM calls shed past the aggregate bound", Counter::usage_shed),
-        ("kissmon_storage_errors", "Failed storage transactions", Counter::storage_errors),
-        ("kissmon_storage_lost_rows", "Rows lost to failed storage transactions", Counter::storage_rows_lost),
+        (
+            "kissmon_storage_errors",
+            "Storage transactions the database refused (each is retried)",
+            Counter::storage_errors,
+        ),
+        (
+            "kissmon_storage_lost_rows",
+            "Rows lost because the monitor stopped while the database still refused them",
+            Counter::storage_rows_lost,
+        ),
         ("kissmon_metrics_shed_rows", "rss/cpu sample rows shed while storage was stuck", Counter::metrics_shed),
         ("kissmon_transitions_shed_rows", "Transition rows shed while storage was stuck", Counter::transitions_shed),
         ("kissmon_transitions", "Bot status changes", Counter::transitions),
@@ -404,6 +417,13 @@ fn monitor(state: &HttpState, encoder: &mut DescriptorEncoder) -> std::fmt::Resu
         health.lag.as_secs_f64(),
     )?;
     gauge(encoder, "kissmon_writer_pending_rows", "Rows waiting for the writer", None, health.pending_rows as f64)?;
+    gauge(
+        encoder,
+        "kissmon_storage_failing",
+        "1 while the database refuses transactions (see /healthz for SQLite's words), else 0",
+        None,
+        if health.fault.is_some() { 1.0 } else { 0.0 },
+    )?;
     if let Some(at) = health.last_commit {
         gauge(
             encoder,

@@ -30,7 +30,7 @@ use tokio::sync::{mpsc, watch};
 /// run. A connection holds no buffer while idle.
 const READ_CHUNK: usize = 16 * 1024;
 /// The longest partial line kept: the limit plus a trailing `\r`.
-const MAX_PARTIAL_LINE: usize = MAX_LINE_BYTES + 1;
+pub const MAX_PARTIAL_LINE: usize = MAX_LINE_BYTES + 1;
 /// Reads a connection may still make when the monitor stops.
 const READS_AT_STOP: usize = 16;
 /// Messages gathered before a busy reader hands them on.
@@ -63,19 +63,31 @@ impl Ingest {
 
 /// Accepts connections until `stop`. The accept loop runs on the control
 /// thread; each reader task runs on `readers`, the multi-thread runtime.
+/// Past `max_connections` open, a new connection is closed at once and counted.
 pub async fn accept_loop(
     listener: UnixListener,
     ingest: Arc<Ingest>,
     mut stop: watch::Receiver<bool>,
     readers: tokio::runtime::Handle,
+    max_connections: usize,
 ) {
     let errors = RateLimit::default();
+    let shed = RateLimit::default();
     loop {
         let accepted = tokio::select! {
             _ = stop.changed() => break,
             accepted = listener.accept() => accepted,
         };
         match accepted.and_then(|(stream, _)| stream.into_std()) {
+            Ok(_) if ingest.counters.get(Counter::connections_open) >= max_connections as u64 => {
+                ingest.counters.add(Counter::connections_shed, 1);
+                if let Some(suppressed) = shed.allow() {
+                    tracing::warn!(
+                        "closed a new connection: {max_connections} are open (--max-connections){}",
+                        suppressed_note(suppressed)
+                    );
+                }
+            }
             Ok(stream) => {
                 ingest.counters.add(Counter::connections_accepted, 1);
                 ingest.counters.add(Counter::connections_open, 1);
@@ -191,9 +203,10 @@ async fn read_lines(stream: StdUnixStream, ingest: &Ingest, stop: &mut watch::Re
     }
 }
 
-/// Bytes read but not yet split into lines.
+/// Bytes read but not yet split into lines: the monitor's framing (public
+/// for the fuzz target in `fuzz/`).
 #[derive(Default)]
-struct LineBuffer {
+pub struct LineBuffer {
     buf: Vec<u8>,
     /// `buf[..scanned]` holds no newline.
     scanned: usize,
@@ -239,9 +252,20 @@ impl LineBuffer {
         Ok(Some(n as usize))
     }
 
+    /// Takes `bytes` as one read, then does what [`LineBuffer::take_lines`] does.
+    pub fn feed(&mut self, bytes: &[u8], line: impl FnMut(&[u8])) -> bool {
+        self.buf.extend_from_slice(bytes);
+        self.take_lines(line)
+    }
+
+    /// Bytes of memory the buffer holds now.
+    pub fn held(&self) -> usize {
+        self.buf.capacity()
+    }
+
     /// Hands every complete line (without its `\n`) to `line`. Returns true
     /// when a partial line grew past the limit: it is then skipped to its end.
-    fn take_lines(&mut self, mut line: impl FnMut(&[u8])) -> bool {
+    pub fn take_lines(&mut self, mut line: impl FnMut(&[u8])) -> bool {
         let mut start = 0;
         let mut from = self.scanned;
         while let Some(offset) = memchr::memchr(b'\n', &self.buf[from..]) {
@@ -272,7 +296,7 @@ impl LineBuffer {
     }
 
     /// What is left after the last newline, if anything (at EOF).
-    fn unterminated(&mut self) -> Option<Vec<u8>> {
+    pub fn unterminated(&mut self) -> Option<Vec<u8>> {
         if self.discarding || self.buf.is_empty() {
             return None;
         }
@@ -280,11 +304,14 @@ impl LineBuffer {
         Some(std::mem::take(&mut self.buf))
     }
 
-    /// Idle connections hold no buffer: 10,000 of them cost no read buffers.
-    fn release_if_empty(&mut self) {
+    /// Idle connections hold no buffer: 10,000 of them cost no read buffers;
+    /// one that stops inside a line (a slow writer) holds only that line's bytes.
+    pub fn release_if_empty(&mut self) {
         if self.buf.is_empty() {
             self.buf = Vec::new();
             self.scanned = 0;
+        } else if self.buf.capacity() > 2 * self.buf.len() + 1024 {
+            self.buf.shrink_to_fit();
         }
     }
 }

@@ -20,6 +20,11 @@ use tokio::sync::broadcast;
 
 /// Events kept for clients that resume.
 pub const RING: usize = 4096;
+/// ... and at most this many bytes of event data: one `usage` event of a
+/// 10,000-bot fleet is about 150 KB, so 4,096 of them would hold 600 MB (the
+/// soak found the monitor's memory creeping up as the ring filled). A client
+/// further behind resets, as a new one starts.
+pub const RING_BYTES: usize = 2 * 1024 * 1024;
 /// Events a live client may be behind before it is dropped.
 pub const PER_CLIENT: usize = 1024;
 
@@ -49,6 +54,7 @@ pub struct Hub {
     /// Distinguishes this monitor run's ids from another's: its start, in ms since the epoch.
     epoch: u64,
     ring_capacity: usize,
+    ring_bytes: usize,
     inner: Mutex<Inner>,
 }
 
@@ -56,6 +62,8 @@ struct Inner {
     /// The seq of the next event; the first is 1.
     next: u64,
     ring: VecDeque<Arc<Event>>,
+    /// The data bytes of the events in `ring`.
+    ring_data: usize,
     /// None once closed: the monitor stops.
     live: Option<broadcast::Sender<Arc<Event>>>,
 }
@@ -91,8 +99,15 @@ impl Hub {
         Hub {
             epoch,
             ring_capacity: ring_capacity.max(1),
-            inner: Mutex::new(Inner { next: 1, ring: VecDeque::new(), live: Some(live) }),
+            ring_bytes: RING_BYTES,
+            inner: Mutex::new(Inner { next: 1, ring: VecDeque::new(), ring_data: 0, live: Some(live) }),
         }
+    }
+
+    /// The same hub keeping at most `bytes` of event data for resuming clients.
+    pub fn with_ring_bytes(mut self, bytes: usize) -> Hub {
+        self.ring_bytes = bytes;
+        self
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -114,10 +129,13 @@ impl Hub {
         let mut inner = self.lock();
         let event = Arc::new(Event { seq: inner.next, kind, data });
         inner.next += 1;
-        if inner.ring.len() == self.ring_capacity {
-            inner.ring.pop_front();
-        }
+        inner.ring_data += event.data.len();
         inner.ring.push_back(Arc::clone(&event));
+        // The newest event stays, whatever its size.
+        while inner.ring.len() > self.ring_capacity || (inner.ring_data > self.ring_bytes && inner.ring.len() > 1) {
+            let Some(oldest) = inner.ring.pop_front() else { break };
+            inner.ring_data -= oldest.data.len();
+        }
         if let Some(live) = &inner.live {
             // No receivers is fine.
             let _ = live.send(event);
@@ -195,6 +213,18 @@ mod tests {
         assert!(matches!(hub.subscribe(Some("junk")).unwrap().start, Start::Reset(_)));
         assert!(matches!(hub.subscribe(None).unwrap().start, Start::Fresh));
         assert_eq!(hub.subscribe(None).unwrap().latest, 5);
+    }
+
+    #[test]
+    fn the_ring_keeps_at_most_its_bytes_and_a_client_behind_them_resets() {
+        let hub = Hub::new(100, 8).with_ring_bytes(10);
+        for data in ["aaaa", "bbbb", "cccc", "dddddddddddddddd"] {
+            hub.publish("usage", data.into());
+        }
+        // 4 + 4 + 4 > 10: the oldest went; the last event alone is over the bound and stays.
+        assert_eq!(seqs(&hub.subscribe(Some(&hub.id(3))).unwrap().start), vec![4]);
+        assert!(matches!(hub.subscribe(Some(&hub.id(2))).unwrap().start, Start::Reset(_)));
+        assert_eq!(hub.lock().ring_data, 16);
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! under a lock that is only ever held to push or to swap the pending set,
 //! never across I/O. What waits is bounded: status rows fold per channel,
 //! llm_usage rows fold into aggregates past `max_pending_usage`, and past
-//! every bound rows are shed and counted.
+//! every bound rows are shed and counted. A transaction SQLite refuses is
+//! kept and retried (`fault`), so a full disk, a read-only file or a locked
+//! database costs no rows while it lasts within those bounds.
 
 use crate::config::Config;
 use crate::counters::{Counter, Counters};
@@ -20,6 +22,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
 pub mod acks;
+mod fault;
 mod fold;
 pub mod migrate;
 pub mod postgres;
@@ -30,6 +33,7 @@ pub mod sql;
 pub mod totals;
 
 use acks::Acks;
+pub use fault::StorageFault;
 use fold::{into_row, split, UsageKey};
 use kissmon::fold::UsageSums;
 pub use rows::{MetricRow, StatusRow, TransitionRow, UsageRow};
@@ -79,6 +83,8 @@ struct Pending {
     /// When the oldest row of the batch the writer is storing was pushed.
     writing_since: Option<Instant>,
     last_commit: Option<SystemTime>,
+    /// Set while SQLite refuses transactions.
+    fault: Option<StorageFault>,
 }
 
 struct Shared {
@@ -92,13 +98,15 @@ struct Shared {
 }
 
 /// How the writer keeps up, for /healthz and /metrics.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WriterHealth {
     /// How long the oldest row not yet committed has waited; zero when none waits.
     pub lag: Duration,
     /// Rows waiting for the writer (not counting a batch it is storing).
     pub pending_rows: u64,
     pub last_commit: Option<SystemTime>,
+    /// Set while SQLite refuses transactions (a full disk, a read-only file, a lock).
+    pub fault: Option<StorageFault>,
 }
 
 /// Bounds on rows that only pile up while SQLite is stuck.
@@ -167,8 +175,9 @@ impl Store {
         };
         WriterHealth {
             lag: oldest.map_or(Duration::ZERO, |since| since.elapsed()),
-            pending_rows: pending.batch.rows(),
+            pending_rows: pending.batch.rows() + pending.fault.as_ref().map_or(0, |fault| fault.retained_rows),
             last_commit: pending.last_commit,
+            fault: pending.fault.clone(),
         }
     }
 
@@ -279,29 +288,37 @@ impl Store {
 }
 
 fn write_loop(mut conn: Connection, shared: &Shared) {
+    let mut retry = fault::Retry::default();
     loop {
-        let (batch, stopping) = {
+        let (mut batch, stopping) = {
             let mut pending = shared.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            while pending.batch.is_empty() && !pending.stopping {
-                pending = shared.wake.wait(pending).unwrap_or_else(|poisoned| poisoned.into_inner());
-            }
-            pending.writing_since = pending.waiting_since.take();
-            (std::mem::take(&mut pending.batch), pending.stopping)
-        };
-        if !batch.is_empty() {
-            let rows = batch.rows();
-            let result = write_batch(&mut conn, batch, &shared.counters, &shared.totals, &shared.acks);
-            {
-                let mut pending = shared.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-                pending.writing_since = None;
-                if result.is_ok() {
-                    pending.last_commit = Some(SystemTime::now());
+            match retry.take() {
+                // A failed batch goes first; its rows are the oldest (`writing_since` stays).
+                Some(failed) => (failed, pending.stopping),
+                None => {
+                    while pending.batch.is_empty() && !pending.stopping {
+                        pending = shared.wake.wait(pending).unwrap_or_else(|poisoned| poisoned.into_inner());
+                    }
+                    pending.writing_since = pending.waiting_since.take();
+                    (std::mem::take(&mut pending.batch), pending.stopping)
                 }
             }
-            if let Err(err) = result {
-                shared.counters.add(Counter::storage_errors, 1);
-                shared.counters.add(Counter::storage_rows_lost, rows);
-                tracing::error!("storage: a transaction of {rows} rows failed and was lost: {err}");
+        };
+        if !batch.is_empty() {
+            batch.settle_aggregates();
+            let result = write_batch(&mut conn, &mut batch, &shared.counters, &shared.totals, &shared.acks);
+            let mut pending = shared.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let next = match result {
+                Ok(()) => {
+                    pending.last_commit = Some(SystemTime::now());
+                    retry.succeeded(pending.fault.take());
+                    fault::Next::Continue
+                }
+                Err(err) => retry.failed(batch, &err, stopping, &mut pending.fault, &shared.counters),
+            };
+            match next {
+                fault::Next::Continue => pending.writing_since = None,
+                fault::Next::Pause(pause) => drop(fault::pause(&shared.wake, pending, pause, stopping)),
             }
             continue;
         }
@@ -382,18 +399,21 @@ fn int(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
-/// Stores one batch in one transaction. Numbered llm_usage rows go through
-/// [`Acks`]: a copy already stored is skipped, and the marks that acks report
-/// are written in the same transaction and published only after it commits.
+/// Stores `batch` (its aggregates settled into rows) in one transaction; on
+/// an error nothing of it is stored and the caller still holds all of it, to
+/// try again. Numbered llm_usage rows go through [`Acks`] first: a copy
+/// already stored is skipped (and leaves the batch), and the marks that acks
+/// report are written in the same transaction and published only after it
+/// commits; a failed attempt leaves a hole that the same rows, tried again, fill.
 fn write_batch(
     conn: &mut Connection,
-    batch: Batch,
+    batch: &mut Batch,
     counters: &Counters,
     totals: &UsageTotals,
     acks: &Acks,
 ) -> rusqlite::Result<()> {
-    let (usage, admitted) = acks.admit(batch.usage, counters);
-    let batch = Batch { usage, ..batch };
+    let (usage, admitted) = acks.admit(std::mem::take(&mut batch.usage), counters);
+    batch.usage = usage;
     match write_admitted(conn, batch, counters, totals, &admitted) {
         Ok(()) => {
             acks.committed(admitted);
@@ -408,18 +428,18 @@ fn write_batch(
 
 fn write_admitted(
     conn: &mut Connection,
-    batch: Batch,
+    batch: &Batch,
     counters: &Counters,
     totals: &UsageTotals,
     admitted: &acks::Admitted,
 ) -> rusqlite::Result<()> {
+    debug_assert!(batch.aggregates.is_empty(), "settled before writing");
     let tx = conn.transaction()?;
     let usage_calls: u64;
-    let usage_rows = batch.usage.len() + batch.aggregates.len();
-    let aggregates = batch.aggregates.into_iter().map(|(key, sums)| into_row(key, sums));
-    let usage: Vec<UsageRow> = batch.usage.into_iter().chain(aggregates).collect();
+    let usage = &batch.usage;
+    let usage_rows = usage.len();
     {
-        let rows = &usage;
+        let rows = usage;
         usage_calls = rows.iter().map(|row| row.count).sum();
         // Many rows per statement: SQLite's per-statement work (AUTOINCREMENT's
         // sqlite_sequence lookup and update among it) is paid once per chunk.
@@ -442,7 +462,7 @@ fn write_admitted(
     let status_rows = batch.status.len();
     {
         let mut upsert = tx.prepare_cached(UPSERT_STATUS)?;
-        for row in batch.status.into_values() {
+        for row in batch.status.values() {
             upsert.execute(params![
                 row.channel,
                 row.pid,
@@ -503,7 +523,7 @@ fn write_admitted(
         }
     }
     tx.commit()?;
-    totals.add(&usage);
+    totals.add(usage);
     counters.add(Counter::usage_rows_written, usage_rows as u64);
     counters.add(Counter::usage_calls_written, usage_calls);
     counters.add(Counter::status_rows_written, status_rows as u64);
