@@ -326,8 +326,12 @@ func TestMonitorThatNeverReads(t *testing.T) {
 	if slowest > time.Second {
 		t.Fatalf("slowest call took %v", slowest)
 	}
+	// The sender connects on its own thread, maybe only after the calls (a loaded machine).
 	stats := client.Stats()
-	if !stats.Connected || stats.Coalesced == 0 || stats.Queued == 0 {
+	if err := waitFor(30*time.Second, func() bool {
+		stats = client.Stats()
+		return stats.Connected && stats.Coalesced > 0 && stats.Queued > 0
+	}); err != nil {
 		t.Fatalf("expected a connected, stuck client folding calls: %+v", stats)
 	}
 	m.resumeReading()
