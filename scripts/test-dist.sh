@@ -105,8 +105,12 @@ done
 mkdir -p "$scratch/wheel" "$scratch/npm"
 (cd "$scratch/wheel" && python3 -m zipfile -e "$wheel" .)
 tar -xzf "$npm_tarball" -C "$scratch/npm"
+# The shared library's soname carries the ABI version, as kissmon.h's kissmon_abi_v<N> does.
+abi="$(sed -n 's/^void kissmon_abi_v\([0-9][0-9]*\)(void);$/\1/p' bindings/c/include/kissmon.h)"
+[ -n "$abi" ] || fail "bindings/c/include/kissmon.h declares no kissmon_abi_v<N>"
+shared="libkissmon.so.$abi"
 newest_glibc() { objdump -T "$1" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -n 1; }
-for binary in "$server" "$prefix/lib/libkissmon.so.1" "$scratch/npm/package/kissmon.linux-x64-gnu.node" \
+for binary in "$server" "$prefix/lib/$shared" "$scratch/npm/package/kissmon.linux-x64-gnu.node" \
   "$(find "$scratch/wheel" -name '_native*.so')"; do
   needs="$(newest_glibc "$binary")"
   [ "$(printf '%s\n%s\n' "$needs" "$glibc_floor" | sort -V | tail -n 1)" = "$glibc_floor" ] ||
@@ -122,9 +126,9 @@ while read -r line; do
   [[ "$line" =~ $system_lib ]] || fail "the server binary links a library that is not glibc's or libgcc's: $line"
 done <<<"$server_deps"
 ok "ldd kissmon-server: only glibc and libgcc_s"
-soname="$(readelf -d "$prefix/lib/libkissmon.so.1" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')"
-[ "$soname" = libkissmon.so.1 ] || fail "libkissmon.so.1 has soname '$soname'"
-ok "libkissmon.so soname libkissmon.so.1"
+soname="$(readelf -d "$prefix/lib/$shared" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')"
+[ "$soname" = "$shared" ] || fail "$shared has soname '$soname'"
+ok "libkissmon.so soname $shared"
 
 step "systemd unit: systemd-analyze verify, and the hardening it promises"
 unit="$scratch/kissmon-server.service"
@@ -190,8 +194,8 @@ gcc -std=c11 -Wall -Wextra -Werror scripts/dist-bots/bot.c "${shared_link[@]}" \
 static_deps="$(ldd "$scratch/c-bot-static")"
 shared_deps="$(ldd "$scratch/c-bot-shared")"
 if grep -q libkissmon <<<"$static_deps"; then fail "the static C bot loads libkissmon.so"; fi
-grep -q "libkissmon.so.1 => $prefix/lib/libkissmon.so.1" <<<"$shared_deps" ||
-  fail "the shared C bot does not load $prefix/lib/libkissmon.so.1: $shared_deps"
+grep -q "$shared => $prefix/lib/$shared" <<<"$shared_deps" ||
+  fail "the shared C bot does not load $prefix/lib/$shared: $shared_deps"
 ok "C bots built, static and shared"
 
 step "Go: a bot in its own module, the kissmon module from a module proxy, linked through pkg-config"
