@@ -134,3 +134,21 @@ fn start_announces_the_interval_the_getter_reads() {
     client.announce_heartbeat_interval(Duration::from_secs(12)).unwrap();
     assert_eq!(client.heartbeat_interval(), Duration::from_secs(12));
 }
+
+#[test]
+fn the_first_beat_is_queued_by_start_heartbeat_before_what_follows() {
+    // A bot that starts its heartbeat and leaves at once (a short script, a
+    // crash-looping bot) still sends the beat start_heartbeat promised: it is
+    // queued on the caller's thread, not when the sender thread next runs.
+    for _ in 0..50 {
+        let dir = TempDir::new();
+        let monitor = Monitor::up(&dir.socket());
+        let client = client(&dir);
+        client.register([("llm", true)]).unwrap();
+        client.start_heartbeat(Duration::from_secs(30)).unwrap();
+        client.unregister();
+        let lines = delivered(&monitor, &client);
+        let types: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
+        assert_eq!(types, ["register", "heartbeat", "unregister"], "{lines:?}");
+    }
+}

@@ -578,8 +578,13 @@ impl MonitorClient {
         if state.lifecycle.closed {
             return Ok(None);
         }
-        let driver = state.heartbeat.start(host, interval, Instant::now());
+        let now = Instant::now();
+        let driver = state.heartbeat.start(host, interval, now);
         if !host {
+            // The first beat is queued here, on the caller's thread, so that it
+            // precedes whatever the caller does next (an unregister included),
+            // whenever the sender thread gets to run.
+            sender::tick_heartbeat(&mut state, now);
             state.sender.parked = false;
             drop(state);
             inner.waker.wake();

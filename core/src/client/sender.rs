@@ -572,7 +572,7 @@ impl Sender {
 }
 
 /// Queues the sender-driven periodic heartbeat when due, with how late it fired.
-fn tick_heartbeat(state: &mut State, now: Instant) {
+pub(super) fn tick_heartbeat(state: &mut State, now: Instant) {
     if state.lifecycle.closed {
         return;
     }
