@@ -77,6 +77,13 @@ try {
   fs.mkdirSync(OUT, { recursive: true });
   const fleet = ['translator', 'quizbot', 'crashy', 'flaky', ...HOSTILE];
   for (const channel of fleet) monitor.startBot(channel);
+  // Every other string of a row comes from the bot too: a feature name and a language.
+  const hostileFeature = '<img src=x onerror=alert(2)>';
+  const hostileLang = '"><script>window.__pwned=2</script>';
+  await monitor.sendLines([{
+    type: 'register', channel: 'hostile-fields', pid: process.pid, features: { [hostileFeature]: true }, heartbeat_interval_s: 600,
+    sdk: { lang: hostileLang, version: '<b>1</b>' },
+  }]);
   let logged = await monitor.logUsage('ledger', 'ledger-model', 'audit', 1000, 234, 5);
 
   chromium = await browser();
@@ -103,6 +110,9 @@ try {
   step('hostile channels render literally, nothing runs, no dialog opens');
   const texts = await page.$$eval('#bot-rows tr', (rows) => rows.map((tr) => tr.children[0].textContent));
   for (const channel of HOSTILE) check(texts.includes(channel), `the channel ${channel} is shown as text`);
+  await page.waitForFunction(() => document.querySelector('#bot-rows tr[data-channel="hostile-fields"]'));
+  const cells = await page.$eval('#bot-rows tr[data-channel="hostile-fields"]', (tr) => [...tr.children].map((td) => td.textContent));
+  check(cells[5] === hostileLang && cells[6] === hostileFeature, `a hostile language and feature are shown as text: ${cells}`);
   check((await page.$$('#bot-rows img, #bot-rows script, #event-log img')).length === 0, 'no element was injected');
   check(await page.evaluate(() => window.__pwned === undefined), 'no injected script ran');
   check(seen.dialogs.length === 0, `no dialog opened: ${seen.dialogs}`);

@@ -87,15 +87,20 @@ export class Monitor {
   }
 
   // LLM usage with known numbers, as raw protocol lines on one connection.
+  // Raw JSONL lines, as a bot of any language (or a hostile one) could write them.
+  async sendLines(lines) {
+    await new Promise((resolve, reject) => {
+      const conn = net.createConnection(this.socket, () => conn.end(`${lines.map((l) => JSON.stringify(l)).join('\n')}\n`, resolve));
+      conn.on('error', reject);
+    });
+  }
+
   async logUsage(channel, model, feature, tokensIn, tokensOut, count) {
     const lines = [];
     for (let i = 0; i < count; i += 1) {
-      lines.push(JSON.stringify({ type: 'llm_usage', channel, pid: process.pid, model, feature, tokens_in: tokensIn, tokens_out: tokensOut, latency_ms: 100 + i }));
+      lines.push({ type: 'llm_usage', channel, pid: process.pid, model, feature, tokens_in: tokensIn, tokens_out: tokensOut, latency_ms: 100 + i });
     }
-    await new Promise((resolve, reject) => {
-      const conn = net.createConnection(this.socket, () => conn.end(`${lines.join('\n')}\n`, resolve));
-      conn.on('error', reject);
-    });
+    await this.sendLines(lines);
     return count * (tokensIn + tokensOut);
   }
 
