@@ -508,7 +508,11 @@ fn registered_connections(monitor: &Monitor, n: usize) -> Vec<UnixStream> {
             conn
         })
         .collect();
-    monitor.wait_counter("lines_register", before + n as i64);
+    // At least: other registers (the alerts part's doomed bots) may come meanwhile.
+    let want = before + n as i64;
+    support::wait_for(&format!("counter lines_register >= {want}"), Duration::from_secs(15), || {
+        monitor.counter("lines_register") >= want
+    });
     conns
 }
 
