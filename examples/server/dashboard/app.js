@@ -1,8 +1,7 @@
 // The kissmon dashboard: reads /api/v1/* and the live stream /api/v1/events.
 // Every string that comes from a bot is put on the page with textContent or
-// setAttribute, or, where the fleet table builds rows in bulk, escaped by
-// esc() into HTML text and quoted attribute values. No inline script or style
-// (the monitor's CSP forbids both).
+// setAttribute, never as HTML. No inline script or style (the monitor's CSP
+// forbids both).
 import { startAlertPanel } from './alerts.js';
 
 // uPlot is loaded when a chart is first drawn, so that the fleet table does not wait for it.
@@ -139,85 +138,47 @@ function flagsOf(bot) {
   return flags;
 }
 
-// One <tr> per bot, cells channel, status, last heartbeat, lag, rss, lang,
-// features, flags, why. The colour dot of the status comes from CSS (the
-// row's data-status). Rows new to the page are built in bulk, as one HTML
-// string with every bot string escaped (the parser makes 10,000 rows several
-// times faster than DOM calls); after that a row is updated in place, cell
-// by cell, with text nodes, and only where what it shows changed.
-const CELLS = 9;
+// One <tr> per bot, cloned from this row: cells channel, status, last
+// heartbeat, lag, rss, lang, features, flags, why. Each cell but the flags
+// holds one text node, updated in place; the colour dot of the status comes
+// from CSS (the row's data-status).
+// The roles keep the table's semantics: its rows are grids (style.css).
+const ROW = document.createElement('tr');
+ROW.setAttribute('role', 'row');
+for (let i = 0; i < 9; i += 1) {
+  const td = document.createElement('td');
+  td.setAttribute('role', 'cell');
+  if (i === 1) td.className = 'status';
+  if (i === 3 || i === 4) td.className = 'num';
+  if (i !== 7) td.append(document.createTextNode(''));
+  ROW.append(td);
+}
 const AGO = 2;
 const FLAGS = 7;
 const WHY = 8;
-const CELL_ATTRS = ['', ' class="status"', '', ' class="num"', ' class="num"', '', '', '', ''];
-
-const HTML_SPECIAL = /[&<>"']/g;
-const HTML_ENTITY = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-// Text made safe as HTML text and as a double-quoted attribute value.
-const esc = (text) => String(text).replace(HTML_SPECIAL, (c) => HTML_ENTITY[c]);
-
-// What a bot's row shows, cell by cell.
-function cellTexts(bot, now) {
-  return [
-    bot.channel,
-    bot.status,
-    ago(now - bot.seenAt),
-    ms(bot.lag_ms),
-    bot.rss_mb === null || bot.rss_mb === undefined ? '–' : `${num(bot.rss_mb, 1)} MiB`,
-    bot.lang || '–',
-    features(bot),
-    flagsOf(bot).join('\n'),
-    bot.status_reason || '',
-  ];
-}
-
-const flagsHtml = (text) => (text ? text.split('\n').map((f) => `<span class="flag">${esc(f)}</span>`).join('') : '');
-
-function rowHtml(bot, texts) {
-  let html = `<tr role="row" data-channel="${esc(bot.channel)}" data-status="${esc(bot.status)}">`;
-  for (let i = 0; i < CELLS; i += 1) {
-    const title = i === 0 || i === WHY ? ` title="${esc(texts[i])}"` : '';
-    html += `<td role="cell"${CELL_ATTRS[i]}${title}>${i === FLAGS ? flagsHtml(texts[i]) : esc(texts[i])}</td>`;
-  }
-  return `${html}</tr>`;
-}
 
 // A bot's row, with what it shows, so that an update touches only what changed.
 class Row {
-  constructor(bot, tr, texts) {
-    this.channel = bot.channel;
-    this.tr = tr;
-    this.status = bot.status;
-    this.shown = texts;
-    this.cellList = null;
-  }
-
-  // Rows for `bots`, in order, built in one go.
-  static build(bots, now) {
-    if (bots.length === 0) return [];
-    const texts = bots.map((bot) => cellTexts(bot, now));
-    const template = document.createElement('template');
-    template.innerHTML = bots.map((bot, k) => rowHtml(bot, texts[k])).join('');
-    const trs = Array.from(template.content.children);
-    return bots.map((bot, k) => new Row(bot, trs[k], texts[k]));
-  }
-
-  get cells() {
-    if (!this.cellList) this.cellList = Array.from(this.tr.children);
-    return this.cellList;
+  constructor(channel) {
+    this.channel = channel;
+    this.tr = ROW.cloneNode(true);
+    this.tr.setAttribute('data-channel', channel);
+    this.tr.firstChild.title = channel;
+    this.cells = [];
+    for (let td = this.tr.firstChild; td; td = td.nextSibling) this.cells.push(td);
+    this.shown = new Array(9).fill('');
+    this.status = null;
   }
 
   put(i, text) {
     if (this.shown[i] === text) return;
     this.shown[i] = text;
-    const cell = this.cells[i];
     if (i === FLAGS) {
-      cell.replaceChildren(...(text ? text.split('\n') : []).map((f) => el('span', f, { class: 'flag' })));
+      this.cells[i].replaceChildren(...(text ? text.split('\n') : []).map((f) => el('span', f, { class: 'flag' })));
       return;
     }
-    if (cell.firstChild) cell.firstChild.data = text;
-    else cell.textContent = text;
-    if (i === WHY) cell.title = text;
+    this.cells[i].firstChild.data = text;
+    if (i === WHY) this.cells[i].title = text;
   }
 
   fill(bot, now) {
@@ -225,8 +186,15 @@ class Row {
       this.status = bot.status;
       this.tr.setAttribute('data-status', bot.status);
     }
-    const texts = cellTexts(bot, now);
-    for (let i = 0; i < CELLS; i += 1) this.put(i, texts[i]);
+    this.put(0, bot.channel);
+    this.put(1, bot.status);
+    this.put(AGO, ago(now - bot.seenAt));
+    this.put(3, ms(bot.lag_ms));
+    this.put(4, bot.rss_mb === null || bot.rss_mb === undefined ? '–' : `${num(bot.rss_mb, 1)} MiB`);
+    this.put(5, bot.lang || '–');
+    this.put(6, features(bot));
+    this.put(FLAGS, flagsOf(bot).join('\n'));
+    this.put(WHY, bot.status_reason || '');
   }
 }
 
@@ -266,12 +234,13 @@ function renderFleet() {
   const list = visibleBots();
   const keep = new Set();
   const ordered = [];
-  const fresh = list.filter((bot) => !state.rows.has(bot.channel));
-  const built = new Set(Row.build(fresh, now));
-  for (const row of built) state.rows.set(row.channel, row);
   for (const bot of list) {
-    const row = state.rows.get(bot.channel);
-    if (!built.has(row)) row.fill(bot, now);
+    let row = state.rows.get(bot.channel);
+    if (!row) {
+      row = new Row(bot.channel);
+      state.rows.set(bot.channel, row);
+    }
+    row.fill(bot, now);
     keep.add(bot.channel);
     ordered.push(row);
   }
