@@ -72,10 +72,6 @@ fn metric(monitor: &Monitor, series: &str) -> Option<f64> {
     text.lines().find(|line| line.starts_with(series)).and_then(|line| line.rsplit(' ').next()?.parse().ok())
 }
 
-fn active<'a>(alerts: &'a serde_json::Value, alertname: &str, channel: &str) -> Option<&'a serde_json::Value> {
-    alerts["active"].as_array()?.iter().find(|a| a["alertname"] == alertname && a["channel"] == channel)
-}
-
 #[test]
 fn a_killed_bot_fires_once_and_resolves_when_a_new_process_registers() {
     let dir = TempDir::new();
@@ -104,8 +100,8 @@ fn a_killed_bot_fires_once_and_resolves_when_a_new_process_registers() {
     assert!(firing.header(SIGNATURE).is_none(), "no secret, no signature");
 
     let alerts =
-        monitor.wait_api("the alert in the API", "/api/v1/alerts", |a| active(a, "BotDead", channel).is_some());
-    assert_eq!(active(&alerts, "BotDead", channel).unwrap()["state"], "firing");
+        monitor.wait_api("the alert in the API", "/api/v1/alerts", |a| active_alert(a, "BotDead", channel).is_some());
+    assert_eq!(active_alert(&alerts, "BotDead", channel).unwrap()["state"], "firing");
     wait_for("the firing gauge", Duration::from_secs(15), || {
         metric(&monitor, "kissmon_alerts_firing{alertname=\"BotDead\",severity=\"critical\"}") == Some(1.0)
     });
@@ -120,7 +116,7 @@ fn a_killed_bot_fires_once_and_resolves_when_a_new_process_registers() {
     let alerts = monitor.wait_api("the alert in the history", "/api/v1/alerts", |a| {
         a["history"].as_array().is_some_and(|h| h.iter().any(|a| a["channel"] == channel && a["state"] == "resolved"))
     });
-    assert!(active(&alerts, "BotDead", channel).is_none());
+    assert!(active_alert(&alerts, "BotDead", channel).is_none());
     assert_eq!(receiver.notices("firing", channel).len(), 1, "exactly one firing notice");
     assert_eq!(receiver.notices("resolved", channel).len(), 1);
     wait_for("the delivered counter", Duration::from_secs(15), || {
@@ -214,9 +210,9 @@ fn a_restart_while_firing_does_not_notify_again() {
     let first_log = monitor.log_text();
     let monitor = Monitor::start(&dir, &["--alert-webhook", &receiver.url]);
     let alerts = monitor.wait_api("the restored alert", "/api/v1/alerts", |a| {
-        active(a, "BotDead", "restart-dead").is_some_and(|a| a["state"] == "firing")
+        active_alert(a, "BotDead", "restart-dead").is_some_and(|a| a["state"] == "firing")
     });
-    assert!(active(&alerts, "BotDead", "restart-dead").unwrap()["last_notified_at"].is_string());
+    assert!(active_alert(&alerts, "BotDead", "restart-dead").unwrap()["last_notified_at"].is_string());
     // A later alert goes through the same queue: anything re-sent for the first would come before it.
     let mut later = Bot::start(&monitor, "restart-later");
     later.kill();
@@ -279,7 +275,8 @@ fn a_silence_holds_back_notices_and_its_end_lets_them_out() {
     });
     let mut bot = Bot::start(&monitor, "quiet-1");
     bot.kill();
-    let silenced = |a: &serde_json::Value| active(a, "BotDead", "quiet-1").is_some_and(|a| a["silenced_by"] == id);
+    let silenced =
+        |a: &serde_json::Value| active_alert(a, "BotDead", "quiet-1").is_some_and(|a| a["silenced_by"] == id);
     let _ = wait_api_token(&monitor, "the alert silenced", silenced);
     // Another alert, not silenced, goes through the same queue and arrives.
     let mut loud = Bot::start(&monitor, "loud-1");
@@ -332,7 +329,7 @@ fn a_silence_that_runs_out_lets_the_notice_out_then() {
     let mut bot = Bot::start(&monitor, "napper");
     bot.kill();
     monitor.wait_api("the alert silenced", "/api/v1/alerts", |a| {
-        active(a, "BotDead", "napper").is_some_and(|a| a["silenced_by"] == 1)
+        active_alert(a, "BotDead", "napper").is_some_and(|a| a["silenced_by"] == 1)
     });
     let notice = receiver.wait_notice("firing", "napper", 1);
     assert!(notice.at + Duration::from_millis(20) >= ends, "notified before the silence ended");

@@ -601,10 +601,6 @@ impl Drop for BotProcess {
     }
 }
 
-fn active<'a>(alerts: &'a serde_json::Value, alertname: &str, channel: &str) -> Option<&'a serde_json::Value> {
-    alerts["active"].as_array()?.iter().find(|a| a["alertname"] == alertname && a["channel"] == channel)
-}
-
 /// The value of the metric line that starts with `series`.
 fn metric(monitor: &PgMonitor, series: &str) -> Option<f64> {
     let text = monitor.get("/metrics").1;
@@ -661,7 +657,7 @@ fn alerts_and_fleet_wide_silences_live_in_postgres() {
     assert_eq!(notice.body["alerts"][0]["labels"]["alertname"], "BotDead");
     let silenced = |name: &'static str, channel: &'static str| {
         move |a: &serde_json::Value| {
-            active(a, "BotDead", channel).is_some_and(|a| a["silenced_by"] == 1) && !name.is_empty()
+            active_alert(a, "BotDead", channel).is_some_and(|a| a["silenced_by"] == 1) && !name.is_empty()
         }
     };
     east.wait_api("quiet-1 silenced on east", "/api/v1/alerts", silenced("east", "quiet-1"));
@@ -723,9 +719,10 @@ fn alerts_and_fleet_wide_silences_live_in_postgres() {
     assert!(east.signal(libc::SIGTERM).success());
     let east = PgMonitor::start(&dir, "east", &url, &args);
     let alerts = east.wait_api("east's alerts restored", "/api/v1/alerts", |a| {
-        active(a, "BotDead", "loud-1").is_some_and(|a| a["state"] == "firing" && a["last_notified_at"].is_string())
+        active_alert(a, "BotDead", "loud-1")
+            .is_some_and(|a| a["state"] == "firing" && a["last_notified_at"].is_string())
     });
-    assert!(active(&alerts, "BotDead", "quiet-2").is_none(), "west's alert stays west's: {alerts:#}");
+    assert!(active_alert(&alerts, "BotDead", "quiet-2").is_none(), "west's alert stays west's: {alerts:#}");
     let mut later = BotProcess::start(&cluster, "alerts", &east, "east", "later-1");
     later.kill();
     receiver.wait_notice("firing", "later-1", 1);

@@ -381,3 +381,12 @@ pub fn bot_process_ready_then_wait() {
     println!("{BOT_READY}");
     std::thread::sleep(Duration::from_secs(300));
 }
+
+/// The active alert `alertname` of `channel` in a `/api/v1/alerts` answer.
+pub fn active_alert<'a>(
+    alerts: &'a serde_json::Value,
+    alertname: &str,
+    channel: &str,
+) -> Option<&'a serde_json::Value> {
+    alerts["active"].as_array()?.iter().find(|a| a["alertname"] == alertname && a["channel"] == channel)
+}
