@@ -12,28 +12,14 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-0}"
 schemathesis_version=4.32.5
 
+source scripts/lib/debian-package.sh
+
 if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
-  if [ "$(id -u)" != 0 ]; then
-    echo "test-http.sh: promtool and prometheus are missing: install Debian's prometheus package (as root)" >&2
-    exit 1
-  fi
-  echo "installing Debian's prometheus package (promtool, prometheus)"
-  SECONDS=0
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null
-  echo "installed in ${SECONDS}s"
+  need_debian_package test-http.sh prometheus "promtool or prometheus"
 fi
 promtool --version 2>&1 | head -n 1
 if [ ! -x /usr/bin/prometheus-alertmanager ]; then
-  if [ "$(id -u)" != 0 ]; then
-    echo "test-http.sh: /usr/bin/prometheus-alertmanager is missing: install Debian's prometheus-alertmanager (as root)" >&2
-    exit 1
-  fi
-  echo "installing Debian's prometheus-alertmanager"
-  SECONDS=0
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus-alertmanager >/dev/null
-  echo "installed in ${SECONDS}s"
+  need_debian_package test-http.sh prometheus-alertmanager /usr/bin/prometheus-alertmanager
 fi
 /usr/bin/prometheus-alertmanager --version 2>&1 | head -n 1
 

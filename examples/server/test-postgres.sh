@@ -10,16 +10,10 @@ cd "$(dirname "$0")/../.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-0}"
 
+source scripts/lib/debian-package.sh
+
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${KISSMON_PG_BIN:-}" ]; then
-  if [ "$(id -u)" != 0 ]; then
-    echo "test-postgres.sh: PostgreSQL's initdb is missing: install Debian's postgresql package (as root)" >&2
-    exit 1
-  fi
-  echo "installing Debian's postgresql package"
-  SECONDS=0
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-  echo "installed in ${SECONDS}s"
+  need_debian_package test-postgres.sh postgresql "PostgreSQL's initdb"
 fi
 if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
   echo "test-postgres.sh: running as root needs the postgres user (Debian's postgresql package makes it)" >&2

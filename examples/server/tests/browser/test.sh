@@ -9,13 +9,10 @@ root="$(cd "$here/../../../.." && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
 export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-0}"
 
+source "$root/scripts/lib/debian-package.sh"
+
 if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get install -y chromium >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; }
-  else
-    echo "tests/browser: chromium is missing (apt-get install -y chromium)" >&2
-    exit 1
-  fi
+  need_debian_package tests/browser chromium "${CHROMIUM:-/usr/bin/chromium}"
 fi
 
 cd "$here"
