@@ -10,8 +10,9 @@
 mod client;
 mod decode;
 mod error;
+mod names;
 
-pub use client::{Defaults, NativeClient, NativeStats, NativeUsage};
+pub use client::{present_bits, Defaults, NativeClient, NativeStats, NativeUsage, PresentBits};
 pub use decode::decode_line;
 pub use error::NativeError;
 
