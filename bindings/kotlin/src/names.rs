@@ -22,12 +22,19 @@ pub const MAX_NAMES: usize = 4096;
 /// The longest name kept: the longest name the core accepts anywhere (a model).
 pub const MAX_NAME_BYTES: usize = kissmon::wire::MAX_MODEL_BYTES;
 
+/// What [`Names::intern`] returns for a name longer than [`MAX_NAME_BYTES`].
+pub const TOO_LONG: i32 = 0;
+/// What [`Names::intern`] returns for a new name once the table is full
+/// (negative, as the JVM side checks): every later new name gets it too.
+pub const FULL: i32 = -1;
+
 const CHUNK: usize = 64;
 const CHUNKS: usize = MAX_NAMES / CHUNK;
 
 type Slot = OnceLock<Arc<str>>;
 
-/// Ids start at 1, so that 0 can mean "no id" (or "no provider") to the JVM.
+/// Ids start at 1: 0 and -1 say why a name has none, and a provider id of 0
+/// means no provider.
 pub struct Names {
     ids: Mutex<HashMap<Arc<str>, i32>>,
     /// Slot `id - 1`, in chunks allocated as they fill: an idle table is small.
@@ -41,11 +48,12 @@ impl Default for Names {
 }
 
 impl Names {
-    /// The id of `name` (at least 1), interning it if new; 0 when it is not
-    /// kept: longer than [`MAX_NAME_BYTES`], or the table is full.
+    /// The id of `name` (at least 1), interning it if new; [`TOO_LONG`] when
+    /// it is longer than [`MAX_NAME_BYTES`], [`FULL`] when it is new and the
+    /// table is full.
     pub fn intern(&self, name: &str) -> i32 {
         if name.len() > MAX_NAME_BYTES {
-            return 0;
+            return TOO_LONG;
         }
         let mut ids = self.ids.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(&id) = ids.get(name) {
@@ -53,7 +61,7 @@ impl Names {
         }
         let index = ids.len();
         if index >= MAX_NAMES {
-            return 0;
+            return FULL;
         }
         let name: Arc<str> = Arc::from(name);
         let chunk = self.chunks[index / CHUNK].get_or_init(|| (0..CHUNK).map(|_| Slot::new()).collect());
@@ -104,14 +112,15 @@ mod tests {
     #[test]
     fn bounded_in_names_and_bytes() {
         let names = Names::default();
-        assert_eq!(names.intern(&"m".repeat(MAX_NAME_BYTES + 1)), 0);
+        assert_eq!(names.intern(&"m".repeat(MAX_NAME_BYTES + 1)), TOO_LONG);
         let longest = "m".repeat(MAX_NAME_BYTES);
         assert_eq!(names.get(names.intern(&longest)), Some(longest.as_str()));
         for i in 1..MAX_NAMES {
             let id = names.intern(&format!("model-{i}"));
             assert_eq!(id, i32::try_from(i + 1).unwrap());
         }
-        assert_eq!(names.intern("one too many"), 0);
+        assert_eq!(names.intern("one too many"), FULL);
+        assert_eq!(names.intern(&"m".repeat(MAX_NAME_BYTES + 1)), TOO_LONG);
         assert_eq!(names.intern("model-4095"), 4096, "a known name keeps its id when full");
         assert_eq!(names.get(4096), Some("model-4095"));
         assert_eq!(names.get(4097), None);

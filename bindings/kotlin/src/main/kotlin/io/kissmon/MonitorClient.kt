@@ -51,6 +51,9 @@ class MonitorClient @JvmOverloads constructor(
      */
     private val nameIds = ConcurrentHashMap<String, Int>()
 
+    /** The native table is full (`intern` said so, with a negative id): new names go with the record, without asking first. */
+    @Volatile private var namesFull = false
+
     init {
         NativeLibrary.load()
         native = try {
@@ -113,7 +116,7 @@ class MonitorClient @JvmOverloads constructor(
         val feature = nameId(usage.feature)
         val provider = usage.provider
         val providerId = if (provider == null) 0 else nameId(provider)
-        if (model == 0 || feature == 0 || (provider != null && providerId == 0)) {
+        if (model <= 0 || feature <= 0 || (provider != null && providerId <= 0)) {
             native.logLlmUsage(usage.toNative())
             return
         }
@@ -137,13 +140,13 @@ class MonitorClient @JvmOverloads constructor(
         )
     }
 
-    /** The id of [name] in the native table, interning it on first use; 0 if it gets none. */
-    private fun nameId(name: String): Int = nameIds[name] ?: intern(name)
+    /** The id of [name] in the native table, interning it on first use; 0 or less if it gets none. */
+    private fun nameId(name: String): Int = nameIds[name] ?: if (namesFull) 0 else intern(name)
 
     private fun intern(name: String): Int {
         val id = native.intern(name)
         // Only names with an id are kept, so this map is as bounded as the native table.
-        if (id != 0) nameIds.putIfAbsent(name, id)
+        if (id > 0) nameIds.putIfAbsent(name, id) else if (id < 0) namesFull = true
         return id
     }
 

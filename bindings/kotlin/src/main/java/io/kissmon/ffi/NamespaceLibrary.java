@@ -55,7 +55,7 @@ final class NamespaceLibrary {
         if (UniffiLib.uniffi_kissmon_jvm_checksum_method_nativeclient_instance() != ((short) 2448)) {
             throw new RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project");
         }
-        if (UniffiLib.uniffi_kissmon_jvm_checksum_method_nativeclient_intern() != ((short) 9872)) {
+        if (UniffiLib.uniffi_kissmon_jvm_checksum_method_nativeclient_intern() != ((short) 25301)) {
             throw new RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project");
         }
         if (UniffiLib.uniffi_kissmon_jvm_checksum_method_nativeclient_log_llm_usage() != ((short) 11542)) {

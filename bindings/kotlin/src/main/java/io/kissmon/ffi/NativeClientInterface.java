@@ -12,8 +12,9 @@ public interface NativeClientInterface {
     
     /**
      * The id of `name` in this client's table (at least 1), for
-     * `log_llm_usage_ids`; 0 when the name gets none (longer than any name
-     * the core accepts, or the table is full). Checks nothing: the core
+     * `log_llm_usage_ids`. A name gets none when it is longer than any name
+     * the core accepts (0; pass the record), or when it is new and the
+     * table is full (negative; every later new name too). Checks nothing: the core
      * checks names on every call.
      */public int intern(java.lang.String name);
     
