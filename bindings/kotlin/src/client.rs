@@ -183,17 +183,17 @@ impl NativeClient {
 
     /// The id of `name` in this client's table (at least 1), for
     /// `log_llm_usage_ids`. A name gets none when it is longer than any name
-    /// the core accepts (0; pass the record), or when it is new and the
-    /// table is full (negative; every later new name too). Checks nothing: the core
-    /// checks names on every call.
+    /// the core accepts (0: pass the record), or when it is new and the table
+    /// is full (negative: so is every later new name). Checks nothing: the
+    /// core checks names on every call.
     pub fn intern(&self, name: String) -> i32 {
         self.names.intern(&name)
     }
 
     /// One LLM call, with names by their `intern` id (`provider` 0: none)
-    /// and numbers as they are. `present` says which optional fields are
-    /// set (the bits of `present_bits()`); the others' values are ignored. The core
-    /// checks the call exactly as it checks `log_llm_usage`.
+    /// and numbers as they are. `present` says which optional fields are set
+    /// (the bits of `present_bits()`); the others' values are ignored. The
+    /// core checks the call exactly as it checks `log_llm_usage`.
     #[allow(clippy::too_many_arguments)]
     pub fn log_llm_usage_ids(
         &self,

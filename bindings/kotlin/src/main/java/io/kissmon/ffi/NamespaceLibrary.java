@@ -55,13 +55,13 @@ final class NamespaceLibrary {
         if (UniffiLib.uniffi_kissmon_jvm_checksum_method_nativeclient_instance() != ((short) 2448)) {
             throw new RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project");
         }
-        if (UniffiLib.uniffi_kissmon_jvm_checksum_method_nativeclient_intern() != ((short) 25301)) {
+        if (UniffiLib.uniffi_kissmon_jvm_checksum_method_nativeclient_intern() != ((short) 54726)) {
             throw new RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project");
         }
         if (UniffiLib.uniffi_kissmon_jvm_checksum_method_nativeclient_log_llm_usage() != ((short) 11542)) {
             throw new RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project");
         }
-        if (UniffiLib.uniffi_kissmon_jvm_checksum_method_nativeclient_log_llm_usage_ids() != ((short) 31650)) {
+        if (UniffiLib.uniffi_kissmon_jvm_checksum_method_nativeclient_log_llm_usage_ids() != ((short) 9269)) {
             throw new RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project");
         }
         if (UniffiLib.uniffi_kissmon_jvm_checksum_method_nativeclient_pid() != ((short) 60596)) {
