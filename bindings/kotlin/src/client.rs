@@ -4,6 +4,8 @@
 //! core's types cannot hold, naming the argument; the core checks the rest.
 
 use crate::error::NativeError;
+use crate::names::Names;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,6 +51,28 @@ pub struct NativeUsage {
     pub reasoning_tokens: Option<i64>,
     pub cost_usd: Option<f64>,
     pub ok: Option<bool>,
+}
+
+/// The bits of `log_llm_usage_ids`'s `present`: which optional fields are
+/// set, and whether the call succeeded.
+#[derive(Debug, Clone, Copy, uniffi::Record)]
+pub struct PresentBits {
+    pub latency_ms: i32,
+    pub cache_read_tokens: i32,
+    pub reasoning_tokens: i32,
+    pub cost_usd: i32,
+    /// `ok` is set; its value is `ok_true`.
+    pub ok: i32,
+    pub ok_true: i32,
+}
+
+const PRESENT: PresentBits =
+    PresentBits { latency_ms: 1, cache_read_tokens: 2, reasoning_tokens: 4, cost_usd: 8, ok: 16, ok_true: 32 };
+
+/// The bits of `log_llm_usage_ids`'s `present`, read once by the JVM side.
+#[uniffi::export]
+pub fn present_bits() -> PresentBits {
+    PRESENT
 }
 
 /// Counters and state of a client (the core's `Stats`).
@@ -105,6 +129,7 @@ fn tokens(value: Option<i64>, argument: &str) -> Result<Option<u64>> {
 #[derive(uniffi::Object)]
 pub struct NativeClient {
     client: kissmon::MonitorClient,
+    names: Names,
 }
 
 #[uniffi::export]
@@ -133,7 +158,7 @@ impl NativeClient {
         if let Some(path) = socket_path {
             builder = builder.socket_path(path);
         }
-        Ok(Arc::new(NativeClient { client: builder.build()? }))
+        Ok(Arc::new(NativeClient { client: builder.build()?, names: Names::default() }))
     }
 
     pub fn register(&self, features: HashMap<String, bool>) -> Result<()> {
@@ -144,32 +169,60 @@ impl NativeClient {
         self.client.heartbeat();
     }
 
+    /// One LLM call, as a record: for names without an id (see `intern`).
     pub fn log_llm_usage(&self, usage: NativeUsage) -> Result<()> {
-        let mut call = kissmon::LlmUsage::new(
-            usage.model,
-            usage.feature,
-            unsigned(usage.tokens_in, "tokens_in")?,
-            unsigned(usage.tokens_out, "tokens_out")?,
-        );
-        if let Some(latency_ms) = usage.latency_ms {
-            call = call.latency_ms(latency_ms);
-        }
-        if let Some(provider) = usage.provider {
-            call = call.provider(provider);
-        }
-        if let Some(tokens) = tokens(usage.cache_read_tokens, "cache_read_tokens")? {
-            call = call.cache_read_tokens(tokens);
-        }
-        if let Some(tokens) = tokens(usage.reasoning_tokens, "reasoning_tokens")? {
-            call = call.reasoning_tokens(tokens);
-        }
-        if let Some(cost_usd) = usage.cost_usd {
-            call = call.cost_usd(cost_usd);
-        }
-        if let Some(ok) = usage.ok {
-            call = call.ok(ok);
-        }
-        Ok(self.client.log_llm_usage(call)?)
+        let optional = Optional {
+            latency_ms: usage.latency_ms,
+            cache_read_tokens: usage.cache_read_tokens,
+            reasoning_tokens: usage.reasoning_tokens,
+            cost_usd: usage.cost_usd,
+            ok: usage.ok,
+        };
+        self.log(usage.model, usage.feature, usage.provider, usage.tokens_in, usage.tokens_out, optional)
+    }
+
+    /// The id of `name` in this client's table (at least 1), for
+    /// `log_llm_usage_ids`. A name gets none when it is longer than any name
+    /// the core accepts (0: pass the record), or when it is new and the table
+    /// is full (negative: so is every later new name). Checks nothing: the
+    /// core checks names on every call.
+    pub fn intern(&self, name: String) -> i32 {
+        self.names.intern(&name)
+    }
+
+    /// One LLM call, with names by their `intern` id (`provider` 0: none)
+    /// and numbers as they are. `present` says which optional fields are set
+    /// (the bits of `present_bits()`); the others' values are ignored. The
+    /// core checks the call exactly as it checks `log_llm_usage`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn log_llm_usage_ids(
+        &self,
+        model: i32,
+        feature: i32,
+        provider: i32,
+        tokens_in: i64,
+        tokens_out: i64,
+        present: i32,
+        latency_ms: f64,
+        cache_read_tokens: i64,
+        reasoning_tokens: i64,
+        cost_usd: f64,
+    ) -> Result<()> {
+        let name = |id: i32, argument: &str| {
+            self.names
+                .get(id)
+                .ok_or_else(|| NativeError::invalid(argument, format!("no name has id {id} in this client")))
+        };
+        let provider = if provider == 0 { None } else { Some(name(provider, "provider")?) };
+        let set = |bit: i32| present & bit != 0;
+        let optional = Optional {
+            latency_ms: set(PRESENT.latency_ms).then_some(latency_ms),
+            cache_read_tokens: set(PRESENT.cache_read_tokens).then_some(cache_read_tokens),
+            reasoning_tokens: set(PRESENT.reasoning_tokens).then_some(reasoning_tokens),
+            cost_usd: set(PRESENT.cost_usd).then_some(cost_usd),
+            ok: set(PRESENT.ok).then_some(set(PRESENT.ok_true)),
+        };
+        self.log(name(model, "model")?, name(feature, "feature")?, provider, tokens_in, tokens_out, optional)
     }
 
     pub fn unregister(&self) {
@@ -207,6 +260,54 @@ impl NativeClient {
 
     pub fn instance(&self) -> String {
         self.client.instance()
+    }
+}
+
+/// The optional fields of an LLM call, as the JVM hands them over.
+struct Optional {
+    latency_ms: Option<f64>,
+    cache_read_tokens: Option<i64>,
+    reasoning_tokens: Option<i64>,
+    cost_usd: Option<f64>,
+    ok: Option<bool>,
+}
+
+impl NativeClient {
+    /// Both shapes of `log_llm_usage` end here: the core checks and queues.
+    fn log<'a>(
+        &self,
+        model: impl Into<Cow<'a, str>>,
+        feature: impl Into<Cow<'a, str>>,
+        provider: Option<impl Into<Cow<'a, str>>>,
+        tokens_in: i64,
+        tokens_out: i64,
+        optional: Optional,
+    ) -> Result<()> {
+        let mut call = kissmon::LlmUsage::new(
+            model,
+            feature,
+            unsigned(tokens_in, "tokens_in")?,
+            unsigned(tokens_out, "tokens_out")?,
+        );
+        if let Some(latency_ms) = optional.latency_ms {
+            call = call.latency_ms(latency_ms);
+        }
+        if let Some(provider) = provider {
+            call = call.provider(provider);
+        }
+        if let Some(tokens) = tokens(optional.cache_read_tokens, "cache_read_tokens")? {
+            call = call.cache_read_tokens(tokens);
+        }
+        if let Some(tokens) = tokens(optional.reasoning_tokens, "reasoning_tokens")? {
+            call = call.reasoning_tokens(tokens);
+        }
+        if let Some(cost_usd) = optional.cost_usd {
+            call = call.cost_usd(cost_usd);
+        }
+        if let Some(ok) = optional.ok {
+            call = call.ok(ok);
+        }
+        Ok(self.client.log_llm_usage(call)?)
     }
 }
 
@@ -251,6 +352,68 @@ mod tests {
         assert_eq!(refused_argument(client.flush(f64::NAN)), "timeout");
         assert_eq!(refused_argument(client.start_heartbeat(0.0)), "interval");
         assert!(client.close(0.0).unwrap());
+    }
+
+    #[test]
+    fn the_ids_call_is_refused_exactly_as_the_record_call() {
+        let client = client(Some(42), 8, 30.0).unwrap();
+        let record = |model: &str, provider: Option<&str>, tokens_in, cost_usd| NativeUsage {
+            model: model.into(),
+            feature: "f".into(),
+            tokens_in,
+            tokens_out: 1,
+            latency_ms: None,
+            provider: provider.map(Into::into),
+            cache_read_tokens: None,
+            reasoning_tokens: None,
+            cost_usd,
+            ok: None,
+        };
+        let ids = |model: &str, provider: Option<&str>, tokens_in, cost_usd: Option<f64>| {
+            let present = if cost_usd.is_some() { PRESENT.cost_usd } else { 0 };
+            let provider = provider.map_or(0, |p| client.intern(p.into()));
+            let (model, feature) = (client.intern(model.into()), client.intern("f".into()));
+            client.log_llm_usage_ids(
+                model,
+                feature,
+                provider,
+                tokens_in,
+                1,
+                present,
+                0.0,
+                0,
+                0,
+                cost_usd.unwrap_or(0.0),
+            )
+        };
+        let long = "m".repeat(kissmon::wire::MAX_MODEL_BYTES);
+        // model, provider, tokens_in, cost_usd, the argument refused
+        type Case<'a> = (&'a str, Option<&'a str>, i64, Option<f64>, &'a str);
+        let cases: [Case; 5] = [
+            ("", None, 1, None, "model"),
+            ("a\nb", None, 1, None, "model"),
+            (&long[1..], Some(&long[..65]), 1, None, "provider"),
+            ("m", None, -1, None, "tokensIn"),
+            ("m", Some("p"), 1, Some(-0.5), "costUsd"),
+        ];
+        for (model, provider, tokens_in, cost_usd, argument) in cases {
+            let by_record = client.log_llm_usage(record(model, provider, tokens_in, cost_usd)).unwrap_err().to_string();
+            let by_ids = ids(model, provider, tokens_in, cost_usd).unwrap_err().to_string();
+            assert_eq!(by_ids, by_record);
+            assert!(by_ids.contains(&format!("`{argument}`")), "{by_ids}");
+        }
+        let model = client.intern("m".into());
+        for (model, feature, provider, argument) in
+            [(99, model, 0, "model"), (model, -1, 0, "feature"), (model, model, 999, "provider")]
+        {
+            let err = client.log_llm_usage_ids(model, feature, provider, 1, 1, 0, 0.0, 0, 0, 0.0);
+            assert_eq!(refused_argument(err), argument);
+        }
+        assert!(
+            client.log_llm_usage_ids(model, model, 0, 1, 1, 0, f64::NAN, -1, -1, f64::NAN).is_ok(),
+            "absent fields are ignored"
+        );
+        client.close(0.0).unwrap();
     }
 
     #[test]

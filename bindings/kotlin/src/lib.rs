@@ -5,13 +5,16 @@
 //!
 //! Nothing here encodes, validates, queues or schedules: every function
 //! converts JVM values (signed integers, seconds as `f64`) into the core's
-//! types and calls the core. Errors cross in one place, [`error`].
+//! types and calls the core. Errors cross in one place, [`error`]. Each
+//! client keeps the names it was given in a table (`names`), so that the hot
+//! `log_llm_usage_ids` call passes numbers only.
 
 mod client;
 mod decode;
 mod error;
+mod names;
 
-pub use client::{Defaults, NativeClient, NativeStats, NativeUsage};
+pub use client::{present_bits, Defaults, NativeClient, NativeStats, NativeUsage, PresentBits};
 pub use decode::decode_line;
 pub use error::NativeError;
 

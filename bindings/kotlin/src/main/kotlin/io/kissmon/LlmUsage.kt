@@ -39,3 +39,23 @@ data class LlmUsage @JvmOverloads constructor(
         model, feature, tokensIn, tokensOut, latencyMs, provider, cacheReadTokens, reasoningTokens, costUsd, ok,
     )
 }
+
+/** The bits of the native `logLlmUsageIds` call's `present` argument, read once from the library. */
+internal object Present {
+    private val bits = run {
+        NativeLibrary.load()
+        io.kissmon.ffi.Kissmon.presentBits()
+    }
+
+    @JvmField val LATENCY_MS: Int = bits.latencyMs()
+
+    @JvmField val CACHE_READ_TOKENS: Int = bits.cacheReadTokens()
+
+    @JvmField val REASONING_TOKENS: Int = bits.reasoningTokens()
+
+    @JvmField val COST_USD: Int = bits.costUsd()
+
+    @JvmField val OK: Int = bits.ok()
+
+    @JvmField val OK_TRUE: Int = bits.okTrue()
+}

@@ -3,6 +3,7 @@ package io.kissmon
 import io.kissmon.ffi.NativeException
 import io.kissmon.ffi.NativeClient
 import java.time.Duration
+import java.util.concurrent.ConcurrentHashMap
 
 /**
  * The non-blocking client of one bot, over the Rust core.
@@ -42,6 +43,16 @@ class MonitorClient @JvmOverloads constructor(
     val heartbeatInterval: Duration = Defaults.HEARTBEAT_INTERVAL,
 ) : AutoCloseable {
     private val native: NativeClient
+
+    /**
+     * This client's ids of the names in its native table (one table per
+     * client, freed with it). Shared by every thread: an id, once given, never
+     * changes.
+     */
+    private val nameIds = ConcurrentHashMap<String, Int>()
+
+    /** The native table is full (`intern` said so, with a negative id): new names go with the record, without asking first. */
+    @Volatile private var namesFull = false
 
     init {
         NativeLibrary.load()
@@ -86,12 +97,57 @@ class MonitorClient @JvmOverloads constructor(
      */
     fun logLlmUsage(usage: LlmUsage) {
         try {
-            native.logLlmUsage(usage.toNative())
+            log(usage)
         } catch (e: NativeException) {
             throw e.toKissmon()
         } catch (e: RuntimeException) {
             throw e.unencodable("model" to usage.model, "feature" to usage.feature, "provider" to usage.provider)
         }
+    }
+
+    /**
+     * The call shape: names go over once, and are then sent as their ids in
+     * this client's native table, with the numbers, in one downcall of
+     * primitives. A name that gets no id (the table is bounded) goes over
+     * with the call, as a record. Either way the core checks the whole call.
+     */
+    private fun log(usage: LlmUsage) {
+        val model = nameId(usage.model)
+        val feature = nameId(usage.feature)
+        val provider = usage.provider
+        val providerId = if (provider == null) 0 else nameId(provider)
+        if (model <= 0 || feature <= 0 || (provider != null && providerId <= 0)) {
+            native.logLlmUsage(usage.toNative())
+            return
+        }
+        var present = 0
+        val latencyMs = usage.latencyMs
+        if (latencyMs != null) present = present or Present.LATENCY_MS
+        val cacheReadTokens = usage.cacheReadTokens
+        if (cacheReadTokens != null) present = present or Present.CACHE_READ_TOKENS
+        val reasoningTokens = usage.reasoningTokens
+        if (reasoningTokens != null) present = present or Present.REASONING_TOKENS
+        val costUsd = usage.costUsd
+        if (costUsd != null) present = present or Present.COST_USD
+        when (usage.ok) {
+            true -> present = present or Present.OK or Present.OK_TRUE
+            false -> present = present or Present.OK
+            null -> {}
+        }
+        native.logLlmUsageIds(
+            model, feature, providerId, usage.tokensIn, usage.tokensOut, present,
+            latencyMs ?: 0.0, cacheReadTokens ?: 0L, reasoningTokens ?: 0L, costUsd ?: 0.0,
+        )
+    }
+
+    /** The id of [name] in the native table, interning it on first use; 0 or less if it gets none. */
+    private fun nameId(name: String): Int = nameIds[name] ?: if (namesFull) 0 else intern(name)
+
+    private fun intern(name: String): Int {
+        val id = native.intern(name)
+        // Only names with an id are kept, so this map is as bounded as the native table.
+        if (id > 0) nameIds.putIfAbsent(name, id) else if (id < 0) namesFull = true
+        return id
     }
 
     /** Says the bot is leaving and stops the periodic heartbeat. */

@@ -29,6 +29,28 @@ public class Kissmon {
 
   
     /**
+     * The bits of `log_llm_usage_ids`'s `present`, read once by the JVM side.
+     */public static PresentBits presentBits()  {
+            try {
+                return FfiConverterTypePresentBits.INSTANCE.lift(
+    UniffiHelpers.uniffiRustCall( (_allocator, _status) -> {
+        return UniffiLib.uniffi_kissmon_jvm_fn_func_present_bits(_allocator, 
+            _status);
+    })
+    );
+            } catch (java.lang.RuntimeException _uniffi_ex) {
+                
+                
+                if (InternalException.class.isInstance(_uniffi_ex.getCause())) {
+                    throw (InternalException)_uniffi_ex.getCause();
+                }
+                throw _uniffi_ex;
+            }
+    }
+    
+
+  
+    /**
      * Decodes one protocol line (its bytes, without the `\n`) and returns the
      * message as canonical JSON text: known fields only, `null` fields absent.
      */public static java.lang.String decodeLine(byte[] line) throws NativeException {

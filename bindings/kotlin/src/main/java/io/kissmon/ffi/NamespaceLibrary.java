@@ -34,6 +34,9 @@ final class NamespaceLibrary {
         if (UniffiLib.uniffi_kissmon_jvm_checksum_func_defaults() != ((short) 26486)) {
             throw new RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project");
         }
+        if (UniffiLib.uniffi_kissmon_jvm_checksum_func_present_bits() != ((short) 2799)) {
+            throw new RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project");
+        }
         if (UniffiLib.uniffi_kissmon_jvm_checksum_func_decode_line() != ((short) 26983)) {
             throw new RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project");
         }
@@ -52,7 +55,13 @@ final class NamespaceLibrary {
         if (UniffiLib.uniffi_kissmon_jvm_checksum_method_nativeclient_instance() != ((short) 2448)) {
             throw new RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project");
         }
-        if (UniffiLib.uniffi_kissmon_jvm_checksum_method_nativeclient_log_llm_usage() != ((short) 1305)) {
+        if (UniffiLib.uniffi_kissmon_jvm_checksum_method_nativeclient_intern() != ((short) 54726)) {
+            throw new RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project");
+        }
+        if (UniffiLib.uniffi_kissmon_jvm_checksum_method_nativeclient_log_llm_usage() != ((short) 11542)) {
+            throw new RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project");
+        }
+        if (UniffiLib.uniffi_kissmon_jvm_checksum_method_nativeclient_log_llm_usage_ids() != ((short) 9269)) {
             throw new RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project");
         }
         if (UniffiLib.uniffi_kissmon_jvm_checksum_method_nativeclient_pid() != ((short) 60596)) {

@@ -279,6 +279,47 @@ public class NativeClient implements AutoCloseable, NativeClientInterface {
     
 
   
+    /**
+     * The id of `name` in this client's table (at least 1), for
+     * `log_llm_usage_ids`. A name gets none when it is longer than any name
+     * the core accepts (0: pass the record), or when it is new and the table
+     * is full (negative: so is every later new name). Checks nothing: the
+     * core checks names on every call.
+     */
+    @Override
+    public int intern(java.lang.String name)  {
+            try {
+                return 
+    callWithHandle(_uniffiHandle -> {
+        try {
+    
+            return
+    UniffiHelpers.uniffiRustCallInt( (_allocator, _status) -> {
+        return UniffiLib.uniffi_kissmon_jvm_fn_method_nativeclient_intern(_uniffiHandle,
+            FfiConverterString.INSTANCE.lower(name), _status);
+    });
+    } catch (java.lang.RuntimeException _uniffi_ex) {
+            throw _uniffi_ex;
+        } catch (java.lang.Exception _uniffi_ex) {
+            throw new java.lang.RuntimeException(_uniffi_ex);
+        }
+    })
+    ;
+            } catch (java.lang.RuntimeException _uniffi_ex) {
+                
+                
+                if (InternalException.class.isInstance(_uniffi_ex.getCause())) {
+                    throw (InternalException)_uniffi_ex.getCause();
+                }
+                throw _uniffi_ex;
+            }
+    }
+    
+
+  
+    /**
+     * One LLM call, as a record: for names without an id (see `intern`).
+     */
     @Override
     public void logLlmUsage(NativeUsage usage) throws NativeException {
             try {
@@ -289,6 +330,45 @@ public class NativeClient implements AutoCloseable, NativeClientInterface {
     UniffiHelpers.uniffiRustCallWithError(new NativeExceptionErrorHandler(), (_allocator, _status) -> {
         UniffiLib.uniffi_kissmon_jvm_fn_method_nativeclient_log_llm_usage(_uniffiHandle,
             FfiConverterTypeNativeUsage.INSTANCE.lower(usage), _status);
+    });
+    } catch (java.lang.RuntimeException _uniffi_ex) {
+            throw _uniffi_ex;
+        } catch (java.lang.Exception _uniffi_ex) {
+            throw new java.lang.RuntimeException(_uniffi_ex);
+        }
+    })
+    ;
+            } catch (java.lang.RuntimeException _uniffi_ex) {
+                
+                if (NativeException.class.isInstance(_uniffi_ex.getCause())) {
+                    throw (NativeException)_uniffi_ex.getCause();
+                }
+                
+                if (InternalException.class.isInstance(_uniffi_ex.getCause())) {
+                    throw (InternalException)_uniffi_ex.getCause();
+                }
+                throw _uniffi_ex;
+            }
+    }
+    
+
+  
+    /**
+     * One LLM call, with names by their `intern` id (`provider` 0: none)
+     * and numbers as they are. `present` says which optional fields are set
+     * (the bits of `present_bits()`); the others' values are ignored. The
+     * core checks the call exactly as it checks `log_llm_usage`.
+     */
+    @Override
+    public void logLlmUsageIds(int model, int feature, int provider, long tokensIn, long tokensOut, int present, double latencyMs, long cacheReadTokens, long reasoningTokens, double costUsd) throws NativeException {
+            try {
+                
+    callWithHandle(_uniffiHandle -> {
+        try {
+    
+    UniffiHelpers.uniffiRustCallWithError(new NativeExceptionErrorHandler(), (_allocator, _status) -> {
+        UniffiLib.uniffi_kissmon_jvm_fn_method_nativeclient_log_llm_usage_ids(_uniffiHandle,
+            model, feature, provider, tokensIn, tokensOut, present, latencyMs, cacheReadTokens, reasoningTokens, costUsd, _status);
     });
     } catch (java.lang.RuntimeException _uniffi_ex) {
             throw _uniffi_ex;

@@ -92,12 +92,30 @@ final class UniffiLib {
         } catch (Throwable _ex) { throw new AssertionError("invokeExact failed", _ex); }
     }
 
+    // uniffi_kissmon_jvm_fn_method_nativeclient_intern
+    private static final java.lang.invoke.MethodHandle MH_uniffi_kissmon_jvm_fn_method_nativeclient_intern = findDowncallHandle("uniffi_kissmon_jvm_fn_method_nativeclient_intern", java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_INT, java.lang.foreign.ValueLayout.JAVA_LONG, RustBuffer.LAYOUT, java.lang.foreign.ValueLayout.ADDRESS));
+
+    static int uniffi_kissmon_jvm_fn_method_nativeclient_intern(long ptr, java.lang.foreign.MemorySegment name, java.lang.foreign.MemorySegment _uniffiOutErr) {
+        try {
+            return (int) MH_uniffi_kissmon_jvm_fn_method_nativeclient_intern.invokeExact(ptr, name, _uniffiOutErr);
+        } catch (Throwable _ex) { throw new AssertionError("invokeExact failed", _ex); }
+    }
+
     // uniffi_kissmon_jvm_fn_method_nativeclient_log_llm_usage
     private static final java.lang.invoke.MethodHandle MH_uniffi_kissmon_jvm_fn_method_nativeclient_log_llm_usage = findDowncallHandle("uniffi_kissmon_jvm_fn_method_nativeclient_log_llm_usage", java.lang.foreign.FunctionDescriptor.ofVoid(java.lang.foreign.ValueLayout.JAVA_LONG, RustBuffer.LAYOUT, java.lang.foreign.ValueLayout.ADDRESS));
 
     static void uniffi_kissmon_jvm_fn_method_nativeclient_log_llm_usage(long ptr, java.lang.foreign.MemorySegment usage, java.lang.foreign.MemorySegment _uniffiOutErr) {
         try {
             MH_uniffi_kissmon_jvm_fn_method_nativeclient_log_llm_usage.invokeExact(ptr, usage, _uniffiOutErr);
+        } catch (Throwable _ex) { throw new AssertionError("invokeExact failed", _ex); }
+    }
+
+    // uniffi_kissmon_jvm_fn_method_nativeclient_log_llm_usage_ids
+    private static final java.lang.invoke.MethodHandle MH_uniffi_kissmon_jvm_fn_method_nativeclient_log_llm_usage_ids = findDowncallHandle("uniffi_kissmon_jvm_fn_method_nativeclient_log_llm_usage_ids", java.lang.foreign.FunctionDescriptor.ofVoid(java.lang.foreign.ValueLayout.JAVA_LONG, java.lang.foreign.ValueLayout.JAVA_INT, java.lang.foreign.ValueLayout.JAVA_INT, java.lang.foreign.ValueLayout.JAVA_INT, java.lang.foreign.ValueLayout.JAVA_LONG, java.lang.foreign.ValueLayout.JAVA_LONG, java.lang.foreign.ValueLayout.JAVA_INT, java.lang.foreign.ValueLayout.JAVA_DOUBLE, java.lang.foreign.ValueLayout.JAVA_LONG, java.lang.foreign.ValueLayout.JAVA_LONG, java.lang.foreign.ValueLayout.JAVA_DOUBLE, java.lang.foreign.ValueLayout.ADDRESS));
+
+    static void uniffi_kissmon_jvm_fn_method_nativeclient_log_llm_usage_ids(long ptr, int model, int feature, int provider, long tokensIn, long tokensOut, int present, double latencyMs, long cacheReadTokens, long reasoningTokens, double costUsd, java.lang.foreign.MemorySegment _uniffiOutErr) {
+        try {
+            MH_uniffi_kissmon_jvm_fn_method_nativeclient_log_llm_usage_ids.invokeExact(ptr, model, feature, provider, tokensIn, tokensOut, present, latencyMs, cacheReadTokens, reasoningTokens, costUsd, _uniffiOutErr);
         } catch (Throwable _ex) { throw new AssertionError("invokeExact failed", _ex); }
     }
 
@@ -161,6 +179,15 @@ final class UniffiLib {
     static java.lang.foreign.MemorySegment uniffi_kissmon_jvm_fn_func_defaults(java.lang.foreign.SegmentAllocator _allocator, java.lang.foreign.MemorySegment _uniffiOutErr) {
         try {
             return (java.lang.foreign.MemorySegment) MH_uniffi_kissmon_jvm_fn_func_defaults.invokeExact(_allocator, _uniffiOutErr);
+        } catch (Throwable _ex) { throw new AssertionError("invokeExact failed", _ex); }
+    }
+
+    // uniffi_kissmon_jvm_fn_func_present_bits
+    private static final java.lang.invoke.MethodHandle MH_uniffi_kissmon_jvm_fn_func_present_bits = findDowncallHandle("uniffi_kissmon_jvm_fn_func_present_bits", java.lang.foreign.FunctionDescriptor.of(RustBuffer.LAYOUT, java.lang.foreign.ValueLayout.ADDRESS));
+
+    static java.lang.foreign.MemorySegment uniffi_kissmon_jvm_fn_func_present_bits(java.lang.foreign.SegmentAllocator _allocator, java.lang.foreign.MemorySegment _uniffiOutErr) {
+        try {
+            return (java.lang.foreign.MemorySegment) MH_uniffi_kissmon_jvm_fn_func_present_bits.invokeExact(_allocator, _uniffiOutErr);
         } catch (Throwable _ex) { throw new AssertionError("invokeExact failed", _ex); }
     }
 
@@ -650,6 +677,15 @@ final class UniffiLib {
         } catch (Throwable _ex) { throw new AssertionError("invokeExact failed", _ex); }
     }
 
+    // uniffi_kissmon_jvm_checksum_func_present_bits
+    private static final java.lang.invoke.MethodHandle MH_uniffi_kissmon_jvm_checksum_func_present_bits = findDowncallHandle("uniffi_kissmon_jvm_checksum_func_present_bits", java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_SHORT));
+
+    static short uniffi_kissmon_jvm_checksum_func_present_bits() {
+        try {
+            return (short) MH_uniffi_kissmon_jvm_checksum_func_present_bits.invokeExact();
+        } catch (Throwable _ex) { throw new AssertionError("invokeExact failed", _ex); }
+    }
+
     // uniffi_kissmon_jvm_checksum_func_decode_line
     private static final java.lang.invoke.MethodHandle MH_uniffi_kissmon_jvm_checksum_func_decode_line = findDowncallHandle("uniffi_kissmon_jvm_checksum_func_decode_line", java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_SHORT));
 
@@ -704,12 +740,30 @@ final class UniffiLib {
         } catch (Throwable _ex) { throw new AssertionError("invokeExact failed", _ex); }
     }
 
+    // uniffi_kissmon_jvm_checksum_method_nativeclient_intern
+    private static final java.lang.invoke.MethodHandle MH_uniffi_kissmon_jvm_checksum_method_nativeclient_intern = findDowncallHandle("uniffi_kissmon_jvm_checksum_method_nativeclient_intern", java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_SHORT));
+
+    static short uniffi_kissmon_jvm_checksum_method_nativeclient_intern() {
+        try {
+            return (short) MH_uniffi_kissmon_jvm_checksum_method_nativeclient_intern.invokeExact();
+        } catch (Throwable _ex) { throw new AssertionError("invokeExact failed", _ex); }
+    }
+
     // uniffi_kissmon_jvm_checksum_method_nativeclient_log_llm_usage
     private static final java.lang.invoke.MethodHandle MH_uniffi_kissmon_jvm_checksum_method_nativeclient_log_llm_usage = findDowncallHandle("uniffi_kissmon_jvm_checksum_method_nativeclient_log_llm_usage", java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_SHORT));
 
     static short uniffi_kissmon_jvm_checksum_method_nativeclient_log_llm_usage() {
         try {
             return (short) MH_uniffi_kissmon_jvm_checksum_method_nativeclient_log_llm_usage.invokeExact();
+        } catch (Throwable _ex) { throw new AssertionError("invokeExact failed", _ex); }
+    }
+
+    // uniffi_kissmon_jvm_checksum_method_nativeclient_log_llm_usage_ids
+    private static final java.lang.invoke.MethodHandle MH_uniffi_kissmon_jvm_checksum_method_nativeclient_log_llm_usage_ids = findDowncallHandle("uniffi_kissmon_jvm_checksum_method_nativeclient_log_llm_usage_ids", java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_SHORT));
+
+    static short uniffi_kissmon_jvm_checksum_method_nativeclient_log_llm_usage_ids() {
+        try {
+            return (short) MH_uniffi_kissmon_jvm_checksum_method_nativeclient_log_llm_usage_ids.invokeExact();
         } catch (Throwable _ex) { throw new AssertionError("invokeExact failed", _ex); }
     }
 
