@@ -153,6 +153,11 @@ pub fn whole(value: Unknown, argument: &'static str) -> Result<u64> {
         Err(_) if kind(&value) == Some(ValueType::BigInt) => return big_whole(value, argument),
         Err(_) => return Err(wrong_type(argument, "a number or a bigint", &value)),
     };
+    whole_number(number, argument)
+}
+
+/// A JS number as a whole number the core's unsigned types can hold.
+pub fn whole_number(number: f64, argument: &'static str) -> Result<u64> {
     // u64::MAX as f64 rounds up to 2^64, which does not fit: hence `<`. In
     // that range `as` truncates, so a round trip tells a whole number.
     if number >= 0.0 && number < u64::MAX as f64 && (number as u64) as f64 == number {
