@@ -13,6 +13,11 @@
 //   node bench/calls.js            the figures for the README
 //   node bench/calls.js --quick    a tenth of the calls
 //   node bench/calls.js --smoke    a few calls, to check that it runs
+//   node bench/calls.js --against DIR
+//                                  also pace the calls of another build of
+//                                  this package (a folder like this one, its
+//                                  addon built, e.g. a checkout of main), in
+//                                  the same run: before and after, side by side
 //
 // Two measurements per row:
 // - batch: process.hrtime.bigint() around 100 calls, divided by 100; the
@@ -41,6 +46,8 @@ const [BATCHES_ALL, SINGLES_ALL, WARMUP_ALL] = [BATCHES, SINGLES, WARMUP]
 const PACED_CALLS = 20_000 * SIZE
 const PACE_NS = 200_000n
 const TARGET_P50_NS = 1000
+const AGAINST_AT = process.argv.indexOf('--against')
+const AGAINST = AGAINST_AT < 0 ? null : path.resolve(process.argv[AGAINST_AT + 1])
 
 function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
@@ -96,15 +103,19 @@ async function pacedScenario(socket) {
   const client = new MonitorClient('bench', { socketPath: socket })
   client.register({ llm: true })
   if (!(await client.flush(5000))) throw new Error(`the reading monitor is not up: ${JSON.stringify(client.stats())}`)
-  const rows = [
-    ['heartbeat()', paced(() => client.heartbeat())],
-    ['logLlmUsage()', paced((i) => client.logLlmUsage(usage(i)))],
-    // The floor: what any call into the addon costs right after a sleep.
-    ['empty napi fn', paced(() => native.defaultHeartbeatIntervalMs())],
-  ]
+  const other = AGAINST === null ? null : new (require(AGAINST).MonitorClient)('bench-against', { socketPath: socket })
+  other?.register({ llm: true })
+  if (other !== null && !(await other.flush(5000))) throw new Error(`--against: the reading monitor is not up: ${JSON.stringify(other.stats())}`)
+  const rows = [['heartbeat()', paced(() => client.heartbeat())]]
+  if (other !== null) rows.push(['heartbeat() --against', paced(() => other.heartbeat())])
+  rows.push(['logLlmUsage()', paced((i) => client.logLlmUsage(usage(i)))])
+  if (other !== null) rows.push(['logLlmUsage() --against', paced((i) => other.logLlmUsage(usage(i)))])
+  // The floor: what any call into the addon costs right after a sleep.
+  rows.push(['empty napi fn', paced(() => native.defaultHeartbeatIntervalMs())])
   await client.flush(5000)
   const stats = client.stats()
   await client.close(2000)
+  await other?.close(2000)
   monitor.stop()
   return { rows, stats }
 }
@@ -248,12 +259,14 @@ async function main() {
     console.log(`  logLlmUsage()  hot-shots/kissmon: batch ${(theirs.batchP50 / ours.batchP50).toFixed(2)}x, single ${(theirs.singleP50 / ours.singleP50).toFixed(2)}x (same usage object, same run)`)
     const pacedRun = await pacedScenario(path.join(dir, 'paced.sock'))
     console.log(`\npaced: one call every ${PACE_NS / 1000n} µs, monitor reads; ${PACED_CALLS} calls per method, each timed alone (timer included)`)
-    console.log(`${'call'.padEnd(14)} ${'p50'.padStart(10)} ${'p99'.padStart(10)} ${'p99.9'.padStart(10)} ${'max'.padStart(10)}`)
+    if (AGAINST !== null) console.log(`--against: ${AGAINST}`)
+    const width = AGAINST === null ? 14 : 24
+    console.log(`${'call'.padEnd(width)} ${'p50'.padStart(10)} ${'p99'.padStart(10)} ${'p99.9'.padStart(10)} ${'max'.padStart(10)}`)
     for (const [call, m] of pacedRun.rows) {
-      console.log(`${call.padEnd(14)} ${format(m.p50)} ${format(m.p99)} ${format(m.p999)} ${format(m.max)}`)
+      console.log(`${call.padEnd(width)} ${format(m.p50)} ${format(m.p99)} ${format(m.p999)} ${format(m.max)}`)
     }
     console.log(`paced client: sent ${pacedRun.stats.sent}, coalesced ${pacedRun.stats.coalesced}, dropped ${pacedRun.stats.dropped}\n`)
-    for (const [call, m] of pacedRun.rows.slice(0, 2)) {
+    for (const [call, m] of pacedRun.rows.filter(([call]) => call === 'heartbeat()' || call === 'logLlmUsage()')) {
       const verdict = m.p50 <= TARGET_P50_NS ? 'meets' : 'MISSES'
       console.log(`target: ${call} paced, single p50 ${m.p50.toFixed(0)} ns ${verdict} the ${TARGET_P50_NS} ns target`)
     }
