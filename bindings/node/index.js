@@ -54,6 +54,7 @@ const CACHE_READ_IN_SLOT = 1 << 14
 const REASONING_IN_SLOT = 1 << 15
 const OK_IN_FACTS = 1 << 16
 const OK_TRUE = 1 << 17
+const NO_ARGUMENTS = 1 << 18
 /** The slots by index: facts, then the numeric fields. */
 const FACTS = 0
 const TOKENS_IN = 1
@@ -170,10 +171,11 @@ class MonitorClient {
         if (typeof provider === 'string') this.#provider = provider
       }
     }
-    slots[FACTS] = facts
     if (positional) {
+      slots[FACTS] = facts
       this.#logLlmUsage(u, model, feature, tokensIn, tokensOut, latencyMs, provider, costUsd, cacheReadTokens, reasoningTokens, ok)
     } else {
+      slots[FACTS] = facts | NO_ARGUMENTS
       this.#logLlmUsage()
     }
   }

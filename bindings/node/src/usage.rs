@@ -15,6 +15,9 @@
 //! positional arguments instead, every field of the object, and is read
 //! through napi as before. Either way the values are checked here and by
 //! the core, with the same errors: index.js only says where each one is.
+//! A call without arguments takes a short path of its own
+//! ([`log_from_slots`]), since after a sleep each line of code it runs is a
+//! cache miss.
 //!
 //! `facts` carries what index.js has already found out about the fields,
 //! where JS finds it far cheaper than napi: that `usage` is an object,
@@ -57,6 +60,10 @@ const REASONING_IN_SLOT: u32 = 1 << 15;
 /// `ok` is a boolean, given by `OK_TRUE` rather than as an argument.
 const OK_IN_FACTS: u32 = 1 << 16;
 const OK_TRUE: u32 = 1 << 17;
+/// The call has no argument: `usage` is an object, each number it gives
+/// is in its slot, `ok` (if given) in `facts`, and each string is the same
+/// as the previous call's.
+const NO_ARGUMENTS: u32 = 1 << 18;
 
 /// The slots, by index, as index.js writes them: `facts`, then one number per numeric field.
 const FACTS: usize = 0;
@@ -224,11 +231,63 @@ unsafe extern "C" fn call(raw_env: sys::napi_env, info: sys::napi_callback_info)
 }
 
 fn log_llm_usage(bound: &Bound, env: sys::napi_env, argv: &[sys::napi_value; ARGUMENTS.len()]) -> Result<()> {
-    // SAFETY: each value is a live argument of the current call, or `undefined`.
-    let arg = |index: usize| unsafe { Unknown::from_raw_unchecked(env, argv[index]) };
     let slots = bound.slots.read();
     // Only index.js writes it, always a u32; `as` maps anything else to some u32.
     let facts = slots[FACTS] as u32;
+    if facts & NO_ARGUMENTS != 0 {
+        return log_from_slots(bound, facts, &slots);
+    }
+    log_from_arguments(bound, facts, &slots, env, argv)
+}
+
+/// The common call, kept short and apart from the others: every value
+/// from the slots and `facts`, the strings from the copies.
+fn log_from_slots(bound: &Bound, facts: u32, slots: &[f64; SLOTS]) -> Result<()> {
+    // What can fail first, before there is a usage to drop on the way out.
+    let tokens_in = args::whole_number(slots[TOKENS_IN], "tokens_in")?;
+    let tokens_out = args::whole_number(slots[TOKENS_OUT], "tokens_out")?;
+    let cache_read_tokens = match facts & HAS_CACHE_READ {
+        0 => None,
+        _ => Some(args::whole_number(slots[CACHE_READ_TOKENS], "cache_read_tokens")?),
+    };
+    let reasoning_tokens = match facts & HAS_REASONING {
+        0 => None,
+        _ => Some(args::whole_number(slots[REASONING_TOKENS], "reasoning_tokens")?),
+    };
+    let previous = bound.previous.borrow();
+    let mut usage = kissmon::LlmUsage::new(previous.model.as_str(), previous.feature.as_str(), tokens_in, tokens_out);
+    if facts & HAS_LATENCY != 0 {
+        usage = usage.latency_ms(slots[LATENCY_MS]);
+    }
+    if facts & HAS_PROVIDER != 0 {
+        usage = usage.provider(previous.provider.as_str());
+    }
+    if facts & HAS_COST != 0 {
+        usage = usage.cost_usd(slots[COST_USD]);
+    }
+    if let Some(tokens) = cache_read_tokens {
+        usage = usage.cache_read_tokens(tokens);
+    }
+    if let Some(tokens) = reasoning_tokens {
+        usage = usage.reasoning_tokens(tokens);
+    }
+    if facts & HAS_OK != 0 {
+        usage = usage.ok(facts & OK_TRUE != 0);
+    }
+    Ok(bound.client.log_llm_usage(usage)?)
+}
+
+/// Any other call: each value from its slot or its argument, as `facts` says.
+#[inline(never)]
+fn log_from_arguments(
+    bound: &Bound,
+    facts: u32,
+    slots: &[f64; SLOTS],
+    env: sys::napi_env,
+    argv: &[sys::napi_value; ARGUMENTS.len()],
+) -> Result<()> {
+    // SAFETY: each value is a live argument of the current call, or `undefined`.
+    let arg = |index: usize| unsafe { Unknown::from_raw_unchecked(env, argv[index]) };
     if facts & USAGE_IS_OBJECT == 0 {
         return log_checking_everything(&bound.client, arg);
     }
@@ -298,6 +357,7 @@ fn refresh(value: Unknown, argument: &'static str, copy: &mut String) -> Result<
 
 /// The call when index.js could not tell that `usage` is an object: nothing
 /// is taken for granted, and the copies of the previous strings stay as they are.
+#[inline(never)]
 fn log_checking_everything<'env>(client: &kissmon::MonitorClient, arg: impl Fn(usize) -> Unknown<'env>) -> Result<()> {
     let (mut model, mut feature, mut provider) = (StringBuffer::new(), StringBuffer::new(), StringBuffer::new());
     args::object(arg(0), "usage")?;
