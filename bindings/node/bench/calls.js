@@ -13,6 +13,7 @@
 //   node bench/calls.js            the figures for the README
 //   node bench/calls.js --quick    a tenth of the calls
 //   node bench/calls.js --smoke    a few calls, to check that it runs
+//   node bench/calls.js --paced    only the paced path
 //   node bench/calls.js --against DIR
 //                                  also pace the calls of another build of
 //                                  this package (a folder like this one, its
@@ -112,6 +113,7 @@ async function pacedScenario(socket) {
   if (other !== null) rows.push(['logLlmUsage() --against', paced((i) => other.logLlmUsage(usage(i)))])
   // The floor: what any call into the addon costs right after a sleep.
   rows.push(['empty napi fn', paced(() => native.defaultHeartbeatIntervalMs())])
+  rows.push(['timer only', paced(() => {})])
   await client.flush(5000)
   const stats = client.stats()
   await client.close(2000)
@@ -226,55 +228,69 @@ function format(ns) {
   return `${ns.toFixed(0).padStart(7)} ns`
 }
 
+const load = () => `load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`
+
+/** Back to back calls, with a monitor that is stuck, absent and reading, beside the baselines and the peer. */
+async function backToBack(dir) {
+  const results = []
+  const stuck = await scenario('stuck', path.join(dir, 'stuck.sock'), stuckMonitor)
+  if (stuck.stats.queued === 0 || stuck.stats.coalesced === 0) throw new Error(`the monitor was not stuck: ${JSON.stringify(stuck.stats)}`)
+  results.push(...stuck.rows)
+  results.push(...(await scenario('absent', path.join(dir, 'absent.sock'), async () => null)).rows)
+  results.push(...(await scenario('reading', path.join(dir, 'reading.sock'), readingMonitor)).rows)
+  const probe = new MonitorClient('bench', { socketPath: path.join(dir, 'probe.sock') })
+  results.push(['baseline', 'empty napi function', measure(() => native.defaultHeartbeatIntervalMs())])
+  results.push(['baseline', 'napi-rs class getter', measure(() => probe.pid)])
+  results.push(['baseline', 'timer only', measure(() => {})])
+  results.push(['peer', 'hot-shots LLM call', await peer()])
+  await probe.close(0)
+
+  console.log(`kissmon Node addon, per-call cost: node ${process.version}, ${os.cpus().length} cpus, ${load()}`)
+  console.log(`batch = ${BATCHES} batches of ${BATCH} calls; single = ${SINGLES} calls timed one by one (timer included); the peer gets a ${PEER_SHARE}th of each\n`)
+  console.log(`${'monitor'.padEnd(9)} ${'call'.padEnd(26)} ${'batch p50'.padStart(10)} ${'batch p99.9'.padStart(12)} ${'single p50'.padStart(11)} ${'single p99.9'.padStart(13)}`)
+  for (const [monitor, call, m] of results) {
+    console.log(`${monitor.padEnd(9)} ${call.padEnd(26)} ${format(m.batchP50)} ${format(m.batchP999).padStart(12)} ${format(m.singleP50).padStart(11)} ${format(m.singleP999).padStart(13)}`)
+  }
+  const find = (monitor, call) => results.find((r) => r[0] === monitor && r[1] === call)[2]
+  console.log('\nratios of batch p50:')
+  for (const call of ['heartbeat()', 'logLlmUsage()']) {
+    const s = find('stuck', call).batchP50
+    console.log(`  ${call.padEnd(14)} stuck/reading ${(s / find('reading', call).batchP50).toFixed(2)}  stuck/absent ${(s / find('absent', call).batchP50).toFixed(2)}  stuck/empty-napi-function ${(s / find('baseline', 'empty napi function').batchP50).toFixed(2)}`)
+  }
+  const ours = find('stuck', 'logLlmUsage()')
+  const theirs = find('peer', 'hot-shots LLM call')
+  console.log(`  logLlmUsage()  hot-shots/kissmon: batch ${(theirs.batchP50 / ours.batchP50).toFixed(2)}x, single ${(theirs.singleP50 / ours.singleP50).toFixed(2)}x (same usage object, same run)`)
+  for (const call of ['heartbeat()', 'logLlmUsage()']) {
+    const p50 = find('stuck', call).batchP50
+    const verdict = p50 <= TARGET_P50_NS ? 'meets' : 'MISSES'
+    console.log(`target: ${call} with a stuck monitor, batch p50 ${p50.toFixed(0)} ns ${verdict} the ${TARGET_P50_NS} ns target`)
+  }
+}
+
+/** The paced path: one call every PACE_NS to a monitor that reads. */
+async function pacedPath(dir) {
+  const before = load()
+  const pacedRun = await pacedScenario(path.join(dir, 'paced.sock'))
+  console.log(`\npaced: one call every ${PACE_NS / 1000n} µs, monitor reads; ${PACED_CALLS} calls per method, each timed alone (timer included)`)
+  console.log(`node ${process.version}, ${os.cpus().length} cpus, ${before} before, ${load()} after`)
+  if (AGAINST !== null) console.log(`--against: ${AGAINST}`)
+  const width = AGAINST === null ? 14 : 24
+  console.log(`${'call'.padEnd(width)} ${'p50'.padStart(10)} ${'p99'.padStart(10)} ${'p99.9'.padStart(10)} ${'max'.padStart(10)}`)
+  for (const [call, m] of pacedRun.rows) {
+    console.log(`${call.padEnd(width)} ${format(m.p50)} ${format(m.p99)} ${format(m.p999)} ${format(m.max)}`)
+  }
+  console.log(`paced client: sent ${pacedRun.stats.sent}, coalesced ${pacedRun.stats.coalesced}, dropped ${pacedRun.stats.dropped}\n`)
+  for (const [call, m] of pacedRun.rows.filter(([call]) => call === 'heartbeat()' || call === 'logLlmUsage()')) {
+    const verdict = m.p50 <= TARGET_P50_NS ? 'meets' : 'MISSES'
+    console.log(`target: ${call} paced, single p50 ${m.p50.toFixed(0)} ns ${verdict} the ${TARGET_P50_NS} ns target`)
+  }
+}
+
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kissmon-bench-'))
   try {
-    const results = []
-    const stuck = await scenario('stuck', path.join(dir, 'stuck.sock'), stuckMonitor)
-    if (stuck.stats.queued === 0 || stuck.stats.coalesced === 0) throw new Error(`the monitor was not stuck: ${JSON.stringify(stuck.stats)}`)
-    results.push(...stuck.rows)
-    results.push(...(await scenario('absent', path.join(dir, 'absent.sock'), async () => null)).rows)
-    results.push(...(await scenario('reading', path.join(dir, 'reading.sock'), readingMonitor)).rows)
-    const probe = new MonitorClient('bench', { socketPath: path.join(dir, 'probe.sock') })
-    results.push(['baseline', 'empty napi function', measure(() => native.defaultHeartbeatIntervalMs())])
-    results.push(['baseline', 'napi-rs class getter', measure(() => probe.pid)])
-    results.push(['baseline', 'timer only', measure(() => {})])
-    results.push(['peer', 'hot-shots LLM call', await peer()])
-    await probe.close(0)
-
-    console.log(`kissmon Node addon, per-call cost: node ${process.version}, ${os.cpus().length} cpus, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`)
-    console.log(`batch = ${BATCHES} batches of ${BATCH} calls; single = ${SINGLES} calls timed one by one (timer included); the peer gets a ${PEER_SHARE}th of each\n`)
-    console.log(`${'monitor'.padEnd(9)} ${'call'.padEnd(26)} ${'batch p50'.padStart(10)} ${'batch p99.9'.padStart(12)} ${'single p50'.padStart(11)} ${'single p99.9'.padStart(13)}`)
-    for (const [monitor, call, m] of results) {
-      console.log(`${monitor.padEnd(9)} ${call.padEnd(26)} ${format(m.batchP50)} ${format(m.batchP999).padStart(12)} ${format(m.singleP50).padStart(11)} ${format(m.singleP999).padStart(13)}`)
-    }
-    const find = (monitor, call) => results.find((r) => r[0] === monitor && r[1] === call)[2]
-    console.log('\nratios of batch p50:')
-    for (const call of ['heartbeat()', 'logLlmUsage()']) {
-      const s = find('stuck', call).batchP50
-      console.log(`  ${call.padEnd(14)} stuck/reading ${(s / find('reading', call).batchP50).toFixed(2)}  stuck/absent ${(s / find('absent', call).batchP50).toFixed(2)}  stuck/empty-napi-function ${(s / find('baseline', 'empty napi function').batchP50).toFixed(2)}`)
-    }
-    const ours = find('stuck', 'logLlmUsage()')
-    const theirs = find('peer', 'hot-shots LLM call')
-    console.log(`  logLlmUsage()  hot-shots/kissmon: batch ${(theirs.batchP50 / ours.batchP50).toFixed(2)}x, single ${(theirs.singleP50 / ours.singleP50).toFixed(2)}x (same usage object, same run)`)
-    const pacedRun = await pacedScenario(path.join(dir, 'paced.sock'))
-    console.log(`\npaced: one call every ${PACE_NS / 1000n} µs, monitor reads; ${PACED_CALLS} calls per method, each timed alone (timer included)`)
-    if (AGAINST !== null) console.log(`--against: ${AGAINST}`)
-    const width = AGAINST === null ? 14 : 24
-    console.log(`${'call'.padEnd(width)} ${'p50'.padStart(10)} ${'p99'.padStart(10)} ${'p99.9'.padStart(10)} ${'max'.padStart(10)}`)
-    for (const [call, m] of pacedRun.rows) {
-      console.log(`${call.padEnd(width)} ${format(m.p50)} ${format(m.p99)} ${format(m.p999)} ${format(m.max)}`)
-    }
-    console.log(`paced client: sent ${pacedRun.stats.sent}, coalesced ${pacedRun.stats.coalesced}, dropped ${pacedRun.stats.dropped}\n`)
-    for (const [call, m] of pacedRun.rows.filter(([call]) => call === 'heartbeat()' || call === 'logLlmUsage()')) {
-      const verdict = m.p50 <= TARGET_P50_NS ? 'meets' : 'MISSES'
-      console.log(`target: ${call} paced, single p50 ${m.p50.toFixed(0)} ns ${verdict} the ${TARGET_P50_NS} ns target`)
-    }
-    for (const call of ['heartbeat()', 'logLlmUsage()']) {
-      const p50 = find('stuck', call).batchP50
-      const verdict = p50 <= TARGET_P50_NS ? 'meets' : 'MISSES'
-      console.log(`target: ${call} with a stuck monitor, batch p50 ${p50.toFixed(0)} ns ${verdict} the ${TARGET_P50_NS} ns target`)
-    }
+    if (!process.argv.includes('--paced')) await backToBack(dir)
+    await pacedPath(dir)
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })
   }
