@@ -204,9 +204,9 @@ async function readingMonitor(socket) {
   return { stop: () => child.kill() }
 }
 
-async function scenario(name, socket, setUp) {
+async function scenario(name, socket, setUp, Client = MonitorClient, label = '') {
   const monitor = await setUp(socket)
-  const client = new MonitorClient('bench', { socketPath: socket })
+  const client = new Client('bench', { socketPath: socket })
   client.register({ llm: true })
   await client.flush(name === 'absent' ? 10 : 2000)
   if (name === 'stuck') {
@@ -215,8 +215,8 @@ async function scenario(name, socket, setUp) {
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
   const rows = [
-    [name, 'heartbeat()', measure(() => client.heartbeat())],
-    [name, 'logLlmUsage()', measure((i) => client.logLlmUsage(usage(i)))],
+    [name, `heartbeat()${label}`, measure(() => client.heartbeat())],
+    [name, `logLlmUsage()${label}`, measure((i) => client.logLlmUsage(usage(i)))],
   ]
   const stats = client.stats()
   await client.close(0)
@@ -236,6 +236,10 @@ async function backToBack(dir) {
   const stuck = await scenario('stuck', path.join(dir, 'stuck.sock'), stuckMonitor)
   if (stuck.stats.queued === 0 || stuck.stats.coalesced === 0) throw new Error(`the monitor was not stuck: ${JSON.stringify(stuck.stats)}`)
   results.push(...stuck.rows)
+  if (AGAINST !== null) {
+    const other = await scenario('stuck', path.join(dir, 'stuck-against.sock'), stuckMonitor, require(AGAINST).MonitorClient, ' --against')
+    results.push(...other.rows)
+  }
   results.push(...(await scenario('absent', path.join(dir, 'absent.sock'), async () => null)).rows)
   results.push(...(await scenario('reading', path.join(dir, 'reading.sock'), readingMonitor)).rows)
   const probe = new MonitorClient('bench', { socketPath: path.join(dir, 'probe.sock') })
@@ -246,7 +250,8 @@ async function backToBack(dir) {
   await probe.close(0)
 
   console.log(`kissmon Node addon, per-call cost: node ${process.version}, ${os.cpus().length} cpus, ${load()}`)
-  console.log(`batch = ${BATCHES} batches of ${BATCH} calls; single = ${SINGLES} calls timed one by one (timer included); the peer gets a ${PEER_SHARE}th of each\n`)
+  console.log(`batch = ${BATCHES} batches of ${BATCH} calls; single = ${SINGLES} calls timed one by one (timer included); the peer gets a ${PEER_SHARE}th of each`)
+  console.log(AGAINST === null ? '' : `--against: ${AGAINST}\n`)
   console.log(`${'monitor'.padEnd(9)} ${'call'.padEnd(26)} ${'batch p50'.padStart(10)} ${'batch p99.9'.padStart(12)} ${'single p50'.padStart(11)} ${'single p99.9'.padStart(13)}`)
   for (const [monitor, call, m] of results) {
     console.log(`${monitor.padEnd(9)} ${call.padEnd(26)} ${format(m.batchP50)} ${format(m.batchP999).padStart(12)} ${format(m.singleP50).padStart(11)} ${format(m.singleP999).padStart(13)}`)
