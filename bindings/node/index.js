@@ -30,8 +30,12 @@ function closeAllAtExit() {
 
 process.on('exit', closeAllAtExit)
 
-// What logLlmUsage tells the addon about its arguments (src/usage.rs), so
-// that the addon does not ask napi: each check is far cheaper in JS.
+// What logLlmUsage tells the addon about the usage object's fields
+// (src/usage.rs), so that the addon does not ask napi: each check is far
+// cheaper in JS. It goes in slot 0 of the slots, the numbers the addon
+// shares with this file; a field that is a JS number goes in its own slot,
+// and any other value (a bigint, a value of the wrong type) as an argument,
+// for the addon to read, check and name in its error.
 const USAGE_IS_OBJECT = 1
 const HAS_LATENCY = 1 << 1
 const HAS_PROVIDER = 1 << 2
@@ -42,12 +46,31 @@ const HAS_OK = 1 << 6
 const SAME_MODEL = 1 << 7
 const SAME_FEATURE = 1 << 8
 const SAME_PROVIDER = 1 << 9
+const TOKENS_IN_IN_SLOT = 1 << 10
+const TOKENS_OUT_IN_SLOT = 1 << 11
+const LATENCY_IN_SLOT = 1 << 12
+const COST_IN_SLOT = 1 << 13
+const CACHE_READ_IN_SLOT = 1 << 14
+const REASONING_IN_SLOT = 1 << 15
+const OK_IN_FACTS = 1 << 16
+const OK_TRUE = 1 << 17
+const NO_ARGUMENTS = 1 << 18
+/** The slots by index: facts, then the numeric fields. */
+const FACTS = 0
+const TOKENS_IN = 1
+const TOKENS_OUT = 2
+const LATENCY_MS = 3
+const COST_USD = 4
+const CACHE_READ_TOKENS = 5
+const REASONING_TOKENS = 6
 
 class MonitorClient {
   #native
-  // The hot calls, as functions bound to the client (see NativeClient.hotCalls).
+  // The hot calls, as functions bound to the client, and the slots
+  // #logLlmUsage reads (see NativeClient.hotCalls).
   #heartbeat
   #logLlmUsage
+  #slots
   // The strings of the latest logLlmUsage call, as the addon holds them too.
   #model
   #feature
@@ -59,6 +82,7 @@ class MonitorClient {
     const calls = this.#native.hotCalls()
     this.#heartbeat = calls.heartbeat
     this.#logLlmUsage = calls.logLlmUsage
+    this.#slots = calls.usageSlots
     const ref = new WeakRef(this.#native)
     live.add(ref)
     forget.register(this.#native, ref)
@@ -74,34 +98,86 @@ class MonitorClient {
 
   logLlmUsage(usage) {
     const u = usage
+    const slots = this.#slots
     if (typeof u !== 'object' || u === null || Array.isArray(u)) {
       // No facts: the addon checks everything and names what is wrong.
-      this.#logLlmUsage(0, u, u?.model, u?.feature, u?.tokensIn, u?.tokensOut, u?.latencyMs, u?.provider, u?.costUsd, u?.cacheReadTokens, u?.reasoningTokens, u?.ok)
+      slots[FACTS] = 0
+      this.#logLlmUsage(u, u?.model, u?.feature, u?.tokensIn, u?.tokensOut, u?.latencyMs, u?.provider, u?.costUsd, u?.cacheReadTokens, u?.reasoningTokens, u?.ok)
       return
     }
     const { model, feature, tokensIn, tokensOut, latencyMs, provider, costUsd, cacheReadTokens, reasoningTokens, ok } = u
+    // Whether a field has to go as an argument; if none does, the call passes none.
+    let positional = false
     let facts = USAGE_IS_OBJECT
-    if (latencyMs != null) facts |= HAS_LATENCY
-    if (provider != null) facts |= HAS_PROVIDER
-    if (costUsd != null) facts |= HAS_COST
-    if (cacheReadTokens != null) facts |= HAS_CACHE_READ
-    if (reasoningTokens != null) facts |= HAS_REASONING
-    if (ok != null) facts |= HAS_OK
+    if (typeof tokensIn === 'number') {
+      slots[TOKENS_IN] = tokensIn
+      facts |= TOKENS_IN_IN_SLOT
+    } else positional = true
+    if (typeof tokensOut === 'number') {
+      slots[TOKENS_OUT] = tokensOut
+      facts |= TOKENS_OUT_IN_SLOT
+    } else positional = true
+    if (latencyMs != null) {
+      facts |= HAS_LATENCY
+      if (typeof latencyMs === 'number') {
+        slots[LATENCY_MS] = latencyMs
+        facts |= LATENCY_IN_SLOT
+      } else positional = true
+    }
+    if (costUsd != null) {
+      facts |= HAS_COST
+      if (typeof costUsd === 'number') {
+        slots[COST_USD] = costUsd
+        facts |= COST_IN_SLOT
+      } else positional = true
+    }
+    if (cacheReadTokens != null) {
+      facts |= HAS_CACHE_READ
+      if (typeof cacheReadTokens === 'number') {
+        slots[CACHE_READ_TOKENS] = cacheReadTokens
+        facts |= CACHE_READ_IN_SLOT
+      } else positional = true
+    }
+    if (reasoningTokens != null) {
+      facts |= HAS_REASONING
+      if (typeof reasoningTokens === 'number') {
+        slots[REASONING_TOKENS] = reasoningTokens
+        facts |= REASONING_IN_SLOT
+      } else positional = true
+    }
+    if (ok != null) {
+      facts |= HAS_OK
+      if (ok === true) facts |= OK_IN_FACTS | OK_TRUE
+      else if (ok === false) facts |= OK_IN_FACTS
+      else positional = true
+    }
     // The addon keeps the previous call's strings: by one rule on both
     // sides, a string not identical to the previous one replaces it.
-    if (typeof model === 'string') {
-      if (model === this.#model) facts |= SAME_MODEL
-      else this.#model = model
+    if (typeof model === 'string' && model === this.#model) facts |= SAME_MODEL
+    else {
+      positional = true
+      if (typeof model === 'string') this.#model = model
     }
-    if (typeof feature === 'string') {
-      if (feature === this.#feature) facts |= SAME_FEATURE
-      else this.#feature = feature
+    if (typeof feature === 'string' && feature === this.#feature) facts |= SAME_FEATURE
+    else {
+      positional = true
+      if (typeof feature === 'string') this.#feature = feature
     }
-    if (typeof provider === 'string') {
-      if (provider === this.#provider) facts |= SAME_PROVIDER
-      else this.#provider = provider
+    if (provider != null) {
+      facts |= HAS_PROVIDER
+      if (typeof provider === 'string' && provider === this.#provider) facts |= SAME_PROVIDER
+      else {
+        positional = true
+        if (typeof provider === 'string') this.#provider = provider
+      }
     }
-    this.#logLlmUsage(facts, u, model, feature, tokensIn, tokensOut, latencyMs, provider, costUsd, cacheReadTokens, reasoningTokens, ok)
+    if (positional) {
+      slots[FACTS] = facts
+      this.#logLlmUsage(u, model, feature, tokensIn, tokensOut, latencyMs, provider, costUsd, cacheReadTokens, reasoningTokens, ok)
+    } else {
+      slots[FACTS] = facts | NO_ARGUMENTS
+      this.#logLlmUsage()
+    }
   }
 
   unregister() {

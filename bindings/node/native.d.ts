@@ -17,11 +17,12 @@ export declare class NativeClient {
   heartbeatWithLag(lagMs: number): void
   /**
    * `heartbeat` and `logLlmUsage` as plain functions bound to this
-   * client. A bot calls these in its hot loop, and a napi-rs class method
-   * costs several hundred nanoseconds of receiver checks that a function
-   * holding its client does not need.
+   * client, and `usageSlots`, the memory `logLlmUsage` shares with
+   * index.js (usage.rs). A bot calls these in its hot loop, and a napi-rs
+   * class method costs several hundred nanoseconds of receiver checks that
+   * a function holding its client does not need.
    */
-  hotCalls(): { heartbeat(): void; logLlmUsage(facts: number, usage: object, model: string, feature: string, tokensIn: number | bigint, tokensOut: number | bigint, latencyMs: number | null | undefined, provider: string | null | undefined, costUsd: number | null | undefined, cacheReadTokens: number | bigint | null | undefined, reasoningTokens: number | bigint | null | undefined, ok: boolean | null | undefined): void }
+  hotCalls(): { heartbeat(): void; logLlmUsage(usage?: object, model?: string, feature?: string, tokensIn?: number | bigint, tokensOut?: number | bigint, latencyMs?: number | null, provider?: string | null, costUsd?: number | null, cacheReadTokens?: number | bigint | null, reasoningTokens?: number | bigint | null, ok?: boolean | null): void; usageSlots: Float64Array }
   unregister(): void
   /** Announces `intervalMs` as the heartbeat interval, for bots that run their own timer. */
   announceHeartbeatInterval(intervalMs: number): void

@@ -13,6 +13,12 @@
 //   node bench/calls.js            the figures for the README
 //   node bench/calls.js --quick    a tenth of the calls
 //   node bench/calls.js --smoke    a few calls, to check that it runs
+//   node bench/calls.js --paced    only the paced path
+//   node bench/calls.js --against DIR
+//                                  also pace the calls of another build of
+//                                  this package (a folder like this one, its
+//                                  addon built, e.g. a checkout of main), in
+//                                  the same run: before and after, side by side
 //
 // Two measurements per row:
 // - batch: process.hrtime.bigint() around 100 calls, divided by 100; the
@@ -41,6 +47,8 @@ const [BATCHES_ALL, SINGLES_ALL, WARMUP_ALL] = [BATCHES, SINGLES, WARMUP]
 const PACED_CALLS = 20_000 * SIZE
 const PACE_NS = 200_000n
 const TARGET_P50_NS = 1000
+const AGAINST_AT = process.argv.indexOf('--against')
+const AGAINST = AGAINST_AT < 0 ? null : path.resolve(process.argv[AGAINST_AT + 1])
 
 function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
@@ -96,15 +104,20 @@ async function pacedScenario(socket) {
   const client = new MonitorClient('bench', { socketPath: socket })
   client.register({ llm: true })
   if (!(await client.flush(5000))) throw new Error(`the reading monitor is not up: ${JSON.stringify(client.stats())}`)
-  const rows = [
-    ['heartbeat()', paced(() => client.heartbeat())],
-    ['logLlmUsage()', paced((i) => client.logLlmUsage(usage(i)))],
-    // The floor: what any call into the addon costs right after a sleep.
-    ['empty napi fn', paced(() => native.defaultHeartbeatIntervalMs())],
-  ]
+  const other = AGAINST === null ? null : new (require(AGAINST).MonitorClient)('bench-against', { socketPath: socket })
+  other?.register({ llm: true })
+  if (other !== null && !(await other.flush(5000))) throw new Error(`--against: the reading monitor is not up: ${JSON.stringify(other.stats())}`)
+  const rows = [['heartbeat()', paced(() => client.heartbeat())]]
+  if (other !== null) rows.push(['heartbeat() --against', paced(() => other.heartbeat())])
+  rows.push(['logLlmUsage()', paced((i) => client.logLlmUsage(usage(i)))])
+  if (other !== null) rows.push(['logLlmUsage() --against', paced((i) => other.logLlmUsage(usage(i)))])
+  // The floor: what any call into the addon costs right after a sleep.
+  rows.push(['empty napi fn', paced(() => native.defaultHeartbeatIntervalMs())])
+  rows.push(['timer only', paced(() => {})])
   await client.flush(5000)
   const stats = client.stats()
   await client.close(2000)
+  await other?.close(2000)
   monitor.stop()
   return { rows, stats }
 }
@@ -191,9 +204,9 @@ async function readingMonitor(socket) {
   return { stop: () => child.kill() }
 }
 
-async function scenario(name, socket, setUp) {
+async function scenario(name, socket, setUp, Client = MonitorClient, label = '') {
   const monitor = await setUp(socket)
-  const client = new MonitorClient('bench', { socketPath: socket })
+  const client = new Client('bench', { socketPath: socket })
   client.register({ llm: true })
   await client.flush(name === 'absent' ? 10 : 2000)
   if (name === 'stuck') {
@@ -202,8 +215,8 @@ async function scenario(name, socket, setUp) {
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
   const rows = [
-    [name, 'heartbeat()', measure(() => client.heartbeat())],
-    [name, 'logLlmUsage()', measure((i) => client.logLlmUsage(usage(i)))],
+    [name, `heartbeat()${label}`, measure(() => client.heartbeat())],
+    [name, `logLlmUsage()${label}`, measure((i) => client.logLlmUsage(usage(i)))],
   ]
   const stats = client.stats()
   await client.close(0)
@@ -215,53 +228,74 @@ function format(ns) {
   return `${ns.toFixed(0).padStart(7)} ns`
 }
 
+const load = () => `load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`
+
+/** Back to back calls, with a monitor that is stuck, absent and reading, beside the baselines and the peer. */
+async function backToBack(dir) {
+  const results = []
+  const stuck = await scenario('stuck', path.join(dir, 'stuck.sock'), stuckMonitor)
+  if (stuck.stats.queued === 0 || stuck.stats.coalesced === 0) throw new Error(`the monitor was not stuck: ${JSON.stringify(stuck.stats)}`)
+  results.push(...stuck.rows)
+  if (AGAINST !== null) {
+    const other = await scenario('stuck', path.join(dir, 'stuck-against.sock'), stuckMonitor, require(AGAINST).MonitorClient, ' --against')
+    results.push(...other.rows)
+  }
+  results.push(...(await scenario('absent', path.join(dir, 'absent.sock'), async () => null)).rows)
+  results.push(...(await scenario('reading', path.join(dir, 'reading.sock'), readingMonitor)).rows)
+  const probe = new MonitorClient('bench', { socketPath: path.join(dir, 'probe.sock') })
+  results.push(['baseline', 'empty napi function', measure(() => native.defaultHeartbeatIntervalMs())])
+  results.push(['baseline', 'napi-rs class getter', measure(() => probe.pid)])
+  results.push(['baseline', 'timer only', measure(() => {})])
+  results.push(['peer', 'hot-shots LLM call', await peer()])
+  await probe.close(0)
+
+  console.log(`kissmon Node addon, per-call cost: node ${process.version}, ${os.cpus().length} cpus, ${load()}`)
+  console.log(`batch = ${BATCHES} batches of ${BATCH} calls; single = ${SINGLES} calls timed one by one (timer included); the peer gets a ${PEER_SHARE}th of each`)
+  console.log(AGAINST === null ? '' : `--against: ${AGAINST}\n`)
+  console.log(`${'monitor'.padEnd(9)} ${'call'.padEnd(26)} ${'batch p50'.padStart(10)} ${'batch p99.9'.padStart(12)} ${'single p50'.padStart(11)} ${'single p99.9'.padStart(13)}`)
+  for (const [monitor, call, m] of results) {
+    console.log(`${monitor.padEnd(9)} ${call.padEnd(26)} ${format(m.batchP50)} ${format(m.batchP999).padStart(12)} ${format(m.singleP50).padStart(11)} ${format(m.singleP999).padStart(13)}`)
+  }
+  const find = (monitor, call) => results.find((r) => r[0] === monitor && r[1] === call)[2]
+  console.log('\nratios of batch p50:')
+  for (const call of ['heartbeat()', 'logLlmUsage()']) {
+    const s = find('stuck', call).batchP50
+    console.log(`  ${call.padEnd(14)} stuck/reading ${(s / find('reading', call).batchP50).toFixed(2)}  stuck/absent ${(s / find('absent', call).batchP50).toFixed(2)}  stuck/empty-napi-function ${(s / find('baseline', 'empty napi function').batchP50).toFixed(2)}`)
+  }
+  const ours = find('stuck', 'logLlmUsage()')
+  const theirs = find('peer', 'hot-shots LLM call')
+  console.log(`  logLlmUsage()  hot-shots/kissmon: batch ${(theirs.batchP50 / ours.batchP50).toFixed(2)}x, single ${(theirs.singleP50 / ours.singleP50).toFixed(2)}x (same usage object, same run)`)
+  for (const call of ['heartbeat()', 'logLlmUsage()']) {
+    const p50 = find('stuck', call).batchP50
+    const verdict = p50 <= TARGET_P50_NS ? 'meets' : 'MISSES'
+    console.log(`target: ${call} with a stuck monitor, batch p50 ${p50.toFixed(0)} ns ${verdict} the ${TARGET_P50_NS} ns target`)
+  }
+}
+
+/** The paced path: one call every PACE_NS to a monitor that reads. */
+async function pacedPath(dir) {
+  const before = load()
+  const pacedRun = await pacedScenario(path.join(dir, 'paced.sock'))
+  console.log(`\npaced: one call every ${PACE_NS / 1000n} µs, monitor reads; ${PACED_CALLS} calls per method, each timed alone (timer included)`)
+  console.log(`node ${process.version}, ${os.cpus().length} cpus, ${before} before, ${load()} after`)
+  if (AGAINST !== null) console.log(`--against: ${AGAINST}`)
+  const width = AGAINST === null ? 14 : 24
+  console.log(`${'call'.padEnd(width)} ${'p50'.padStart(10)} ${'p99'.padStart(10)} ${'p99.9'.padStart(10)} ${'max'.padStart(10)}`)
+  for (const [call, m] of pacedRun.rows) {
+    console.log(`${call.padEnd(width)} ${format(m.p50)} ${format(m.p99)} ${format(m.p999)} ${format(m.max)}`)
+  }
+  console.log(`paced client: sent ${pacedRun.stats.sent}, coalesced ${pacedRun.stats.coalesced}, dropped ${pacedRun.stats.dropped}\n`)
+  for (const [call, m] of pacedRun.rows.filter(([call]) => call === 'heartbeat()' || call === 'logLlmUsage()')) {
+    const verdict = m.p50 <= TARGET_P50_NS ? 'meets' : 'MISSES'
+    console.log(`target: ${call} paced, single p50 ${m.p50.toFixed(0)} ns ${verdict} the ${TARGET_P50_NS} ns target`)
+  }
+}
+
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kissmon-bench-'))
   try {
-    const results = []
-    const stuck = await scenario('stuck', path.join(dir, 'stuck.sock'), stuckMonitor)
-    if (stuck.stats.queued === 0 || stuck.stats.coalesced === 0) throw new Error(`the monitor was not stuck: ${JSON.stringify(stuck.stats)}`)
-    results.push(...stuck.rows)
-    results.push(...(await scenario('absent', path.join(dir, 'absent.sock'), async () => null)).rows)
-    results.push(...(await scenario('reading', path.join(dir, 'reading.sock'), readingMonitor)).rows)
-    const probe = new MonitorClient('bench', { socketPath: path.join(dir, 'probe.sock') })
-    results.push(['baseline', 'empty napi function', measure(() => native.defaultHeartbeatIntervalMs())])
-    results.push(['baseline', 'napi-rs class getter', measure(() => probe.pid)])
-    results.push(['baseline', 'timer only', measure(() => {})])
-    results.push(['peer', 'hot-shots LLM call', await peer()])
-    await probe.close(0)
-
-    console.log(`kissmon Node addon, per-call cost: node ${process.version}, ${os.cpus().length} cpus, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`)
-    console.log(`batch = ${BATCHES} batches of ${BATCH} calls; single = ${SINGLES} calls timed one by one (timer included); the peer gets a ${PEER_SHARE}th of each\n`)
-    console.log(`${'monitor'.padEnd(9)} ${'call'.padEnd(26)} ${'batch p50'.padStart(10)} ${'batch p99.9'.padStart(12)} ${'single p50'.padStart(11)} ${'single p99.9'.padStart(13)}`)
-    for (const [monitor, call, m] of results) {
-      console.log(`${monitor.padEnd(9)} ${call.padEnd(26)} ${format(m.batchP50)} ${format(m.batchP999).padStart(12)} ${format(m.singleP50).padStart(11)} ${format(m.singleP999).padStart(13)}`)
-    }
-    const find = (monitor, call) => results.find((r) => r[0] === monitor && r[1] === call)[2]
-    console.log('\nratios of batch p50:')
-    for (const call of ['heartbeat()', 'logLlmUsage()']) {
-      const s = find('stuck', call).batchP50
-      console.log(`  ${call.padEnd(14)} stuck/reading ${(s / find('reading', call).batchP50).toFixed(2)}  stuck/absent ${(s / find('absent', call).batchP50).toFixed(2)}  stuck/empty-napi-function ${(s / find('baseline', 'empty napi function').batchP50).toFixed(2)}`)
-    }
-    const ours = find('stuck', 'logLlmUsage()')
-    const theirs = find('peer', 'hot-shots LLM call')
-    console.log(`  logLlmUsage()  hot-shots/kissmon: batch ${(theirs.batchP50 / ours.batchP50).toFixed(2)}x, single ${(theirs.singleP50 / ours.singleP50).toFixed(2)}x (same usage object, same run)`)
-    const pacedRun = await pacedScenario(path.join(dir, 'paced.sock'))
-    console.log(`\npaced: one call every ${PACE_NS / 1000n} µs, monitor reads; ${PACED_CALLS} calls per method, each timed alone (timer included)`)
-    console.log(`${'call'.padEnd(14)} ${'p50'.padStart(10)} ${'p99'.padStart(10)} ${'p99.9'.padStart(10)} ${'max'.padStart(10)}`)
-    for (const [call, m] of pacedRun.rows) {
-      console.log(`${call.padEnd(14)} ${format(m.p50)} ${format(m.p99)} ${format(m.p999)} ${format(m.max)}`)
-    }
-    console.log(`paced client: sent ${pacedRun.stats.sent}, coalesced ${pacedRun.stats.coalesced}, dropped ${pacedRun.stats.dropped}\n`)
-    for (const [call, m] of pacedRun.rows.slice(0, 2)) {
-      const verdict = m.p50 <= TARGET_P50_NS ? 'meets' : 'MISSES'
-      console.log(`target: ${call} paced, single p50 ${m.p50.toFixed(0)} ns ${verdict} the ${TARGET_P50_NS} ns target`)
-    }
-    for (const call of ['heartbeat()', 'logLlmUsage()']) {
-      const p50 = find('stuck', call).batchP50
-      const verdict = p50 <= TARGET_P50_NS ? 'meets' : 'MISSES'
-      console.log(`target: ${call} with a stuck monitor, batch p50 ${p50.toFixed(0)} ns ${verdict} the ${TARGET_P50_NS} ns target`)
-    }
+    if (!process.argv.includes('--paced')) await backToBack(dir)
+    await pacedPath(dir)
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })
   }

@@ -153,13 +153,27 @@ pub fn whole(value: Unknown, argument: &'static str) -> Result<u64> {
         Err(_) if kind(&value) == Some(ValueType::BigInt) => return big_whole(value, argument),
         Err(_) => return Err(wrong_type(argument, "a number or a bigint", &value)),
     };
+    whole_number(number, argument)
+}
+
+/// A JS number as a whole number the core's unsigned types can hold.
+// Out of line: one copy for the four fields of logLlmUsage's short path.
+#[inline(never)]
+pub fn whole_number(number: f64, argument: &'static str) -> Result<u64> {
     // u64::MAX as f64 rounds up to 2^64, which does not fit: hence `<`. In
     // that range `as` truncates, so a round trip tells a whole number.
     if number >= 0.0 && number < u64::MAX as f64 && (number as u64) as f64 == number {
         Ok(number as u64)
     } else {
-        Err(Failure::Range { argument, reason: format!("must be a whole number >= 0, got {}", shown(number)) })
+        Err(not_whole(number, argument))
     }
+}
+
+// Out of line, so that a caller's path for good values stays short.
+#[cold]
+#[inline(never)]
+fn not_whole(number: f64, argument: &'static str) -> Failure {
+    Failure::Range { argument, reason: format!("must be a whole number >= 0, got {}", shown(number)) }
 }
 
 fn big_whole(value: Unknown, argument: &'static str) -> Result<u64> {

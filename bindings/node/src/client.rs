@@ -122,11 +122,12 @@ impl NativeClient {
     }
 
     /// `heartbeat` and `logLlmUsage` as plain functions bound to this
-    /// client. A bot calls these in its hot loop, and a napi-rs class method
-    /// costs several hundred nanoseconds of receiver checks that a function
-    /// holding its client does not need.
+    /// client, and `usageSlots`, the memory `logLlmUsage` shares with
+    /// index.js (usage.rs). A bot calls these in its hot loop, and a napi-rs
+    /// class method costs several hundred nanoseconds of receiver checks that
+    /// a function holding its client does not need.
     #[napi(
-        ts_return_type = "{ heartbeat(): void; logLlmUsage(facts: number, usage: object, model: string, feature: string, tokensIn: number | bigint, tokensOut: number | bigint, latencyMs: number | null | undefined, provider: string | null | undefined, costUsd: number | null | undefined, cacheReadTokens: number | bigint | null | undefined, reasoningTokens: number | bigint | null | undefined, ok: boolean | null | undefined): void }"
+        ts_return_type = "{ heartbeat(): void; logLlmUsage(usage?: object, model?: string, feature?: string, tokensIn?: number | bigint, tokensOut?: number | bigint, latencyMs?: number | null, provider?: string | null, costUsd?: number | null, cacheReadTokens?: number | bigint | null, reasoningTokens?: number | bigint | null, ok?: boolean | null): void; usageSlots: Float64Array }"
     )]
     pub fn hot_calls<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
         js(env, || {
@@ -139,8 +140,11 @@ impl NativeClient {
                 })
             })?;
             calls.set("heartbeat", heartbeat)?;
-            // A bare napi callback (usage.rs) whose body runs through `js` too.
-            calls.set("logLlmUsage", crate::usage::function(env, Arc::clone(&self.client))?)?;
+            // A bare napi callback (usage.rs) whose body runs through `js` too,
+            // and the memory it shares with index.js.
+            let (log_llm_usage, slots) = crate::usage::function(env, Arc::clone(&self.client))?;
+            calls.set("logLlmUsage", log_llm_usage)?;
+            calls.set("usageSlots", slots)?;
             Ok(calls)
         })
     }
