@@ -2,9 +2,13 @@
 //! (`[^...]` negates), with the meaning SQLite's `GLOB` gives them, so a
 //! glob matched here and one handed to SQLite select the same names.
 
-/// A checked glob: [`Glob::new`] refuses an unclosed `[`.
+/// A checked glob: [`Glob::new`] refuses an unclosed `[`. Its characters
+/// are split once: the alert engine matches every bot against it each check.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Glob(String);
+pub struct Glob {
+    text: String,
+    chars: Vec<char>,
+}
 
 pub const GLOB: &str = "a glob like \"*\", \"worker-*\" or \"bot-[0-9]\" (an unclosed `[` is not one)";
 
@@ -25,39 +29,38 @@ impl Glob {
                 }
             }
         }
-        Ok(Glob(text.to_owned()))
+        Ok(Glob { text: text.to_owned(), chars: text.chars().collect() })
     }
 
     pub fn any() -> Glob {
-        Glob("*".into())
+        Glob { text: "*".into(), chars: vec!['*'] }
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
     }
 
     pub fn is_any(&self) -> bool {
-        self.0 == "*"
+        self.text == "*"
     }
 
     pub fn matches(&self, name: &str) -> bool {
-        let pattern: Vec<char> = self.0.chars().collect();
-        let name: Vec<char> = name.chars().collect();
-        matches(&pattern, &name)
+        self.is_any() || matches(&self.chars, name)
     }
 }
 
 impl std::fmt::Display for Glob {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.text)
     }
 }
 
-/// Iterative matching with one backtrack point for the last `*`: linear in practice.
-fn matches(pattern: &[char], name: &[char]) -> bool {
+/// Iterative matching with one backtrack point for the last `*`: linear in
+/// practice, and it walks `name` by byte offsets, so it allocates nothing.
+fn matches(pattern: &[char], name: &str) -> bool {
     let (mut p, mut n) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
-    while n < name.len() {
+    while let Some(c) = name[n..].chars().next() {
         let step = match pattern.get(p) {
             Some('*') => {
                 star = Some((p, n));
@@ -65,19 +68,21 @@ fn matches(pattern: &[char], name: &[char]) -> bool {
                 continue;
             }
             Some('?') => Some(p + 1),
-            Some('[') => class(pattern, p, name[n]),
-            Some(&c) if c == name[n] => Some(p + 1),
+            Some('[') => class(pattern, p, c),
+            Some(&q) if q == c => Some(p + 1),
             _ => None,
         };
         match (step, star) {
             (Some(next), _) => {
                 p = next;
-                n += 1;
+                n += c.len_utf8();
             }
             (None, Some((star_p, star_n))) => {
+                // The `*` takes one more character of the name.
+                let taken = name[star_n..].chars().next().map_or(1, char::len_utf8);
                 p = star_p + 1;
-                n = star_n + 1;
-                star = Some((star_p, star_n + 1));
+                n = star_n + taken;
+                star = Some((star_p, n));
             }
             (None, None) => return false,
         }
@@ -133,6 +138,9 @@ mod tests {
         assert!(m("*a*b*", "xxaxxbxx"));
         assert!(!m("*a*b", "xxaxxbxx"));
         assert!(m("Case", "Case") && !m("case", "Case"));
+        // Characters, not bytes: `?` is one of them, whatever its length in UTF-8.
+        assert!(m("b?t-*", "bät-1") && m("*é", "café") && !m("caf?", "cafée"));
+        assert!(m("[à-ö]*", "élan") && !m("[^à-ö]*", "élan"));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use super::{ApiError, HttpState};
 use crate::counters::Counters;
 use crate::registry::events::{Event as HubEvent, Hub, Start};
 use crate::registry::Fleet;
-use crate::store::totals::{UsageSeries, UsageSums, UsageTotals};
+use crate::store::totals::{GrowthKey, UsageSums, UsageTotals};
 use crate::time::iso;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
@@ -169,15 +169,13 @@ pub async fn pump(
 ) {
     let mut ticker = tokio::time::interval(EVERY);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut before = usage_by_series(&totals);
+    totals.track_growth();
     loop {
         tokio::select! {
             _ = stop.changed() => return,
             _ = ticker.tick() => {}
         }
-        let now = usage_by_series(&totals);
-        let rows = delta(&before, &now);
-        before = now;
+        let rows = usage_rows(totals.take_growth());
         let at = iso(SystemTime::now());
         if !rows.is_empty() {
             let data = serde_json::json!({ "at": at, "rows": rows }).to_string();
@@ -199,39 +197,20 @@ pub async fn pump(
     }
 }
 
-type Key = (String, String, String, String);
-
-/// The totals by (channel, model, feature, provider), over `ok`.
-fn usage_by_series(totals: &UsageTotals) -> HashMap<Key, UsageSums> {
-    let totals = totals.lock();
-    let mut out: HashMap<Key, UsageSums> = HashMap::with_capacity(totals.usage.len());
-    for (UsageSeries { channel, model, feature, provider, .. }, sums) in &totals.usage {
-        let key = (channel.clone(), model.clone(), feature.clone(), provider.clone());
-        let slot = out.entry(key).or_default();
-        slot.calls += sums.calls;
-        slot.tokens_in += sums.tokens_in;
-        slot.tokens_out += sums.tokens_out;
-        slot.cost_usd += sums.cost_usd;
-    }
-    out
-}
-
-fn delta(before: &HashMap<Key, UsageSums>, now: &HashMap<Key, UsageSums>) -> Vec<UsageRow> {
-    let mut rows: Vec<UsageRow> = now
-        .iter()
-        .filter_map(|(key, sums)| {
-            let old = before.get(key).copied().unwrap_or_default();
-            // Retention may delete rows (totals fall): only growth is a delta.
-            (sums.calls > old.calls).then(|| UsageRow {
-                channel: key.0.clone(),
-                model: key.1.clone(),
-                feature: key.2.clone(),
-                provider: key.3.clone(),
-                calls: sums.calls - old.calls,
-                tokens_in: sums.tokens_in.saturating_sub(old.tokens_in),
-                tokens_out: sums.tokens_out.saturating_sub(old.tokens_out),
-                cost_usd: (sums.cost_usd - old.cost_usd).max(0.0),
-            })
+/// A `usage` event's rows: what each series gained, sorted.
+fn usage_rows(growth: HashMap<GrowthKey, UsageSums>) -> Vec<UsageRow> {
+    let mut rows: Vec<UsageRow> = growth
+        .into_iter()
+        .filter(|(_, sums)| sums.calls > 0)
+        .map(|((channel, model, feature, provider), sums)| UsageRow {
+            channel,
+            model,
+            feature,
+            provider,
+            calls: sums.calls,
+            tokens_in: sums.tokens_in,
+            tokens_out: sums.tokens_out,
+            cost_usd: sums.cost_usd,
         })
         .collect();
     rows.sort_by(|a, b| (&a.channel, &a.model, &a.feature).cmp(&(&b.channel, &b.model, &b.feature)));

@@ -95,7 +95,17 @@ impl Monitor {
     pub fn try_start_with_args(socket: &Path, db: &Path, args: &[&str]) -> Result<Monitor, String> {
         static N: AtomicUsize = AtomicUsize::new(0);
         let log = db.with_extension(format!("log{}", N.fetch_add(1, Ordering::Relaxed)));
-        let child = Command::new(BIN)
+        // `KISSMON_MONITOR_WRAPPER=heaptrack` (or valgrind, perf) runs the
+        // monitor under a tool; `pid()` is then the tool's.
+        let mut command = match std::env::var("KISSMON_MONITOR_WRAPPER") {
+            Ok(wrapper) => {
+                let mut c = Command::new(wrapper);
+                c.arg(BIN);
+                c
+            }
+            Err(_) => Command::new(BIN),
+        };
+        let child = command
             .arg("serve")
             .arg("--socket")
             .arg(socket)
