@@ -63,7 +63,6 @@ pub struct StatusChange<'a> {
     pub at: String,
 }
 
-
 pub struct Hub {
     /// Distinguishes this monitor run's ids from another's: its start, in ms since the epoch.
     epoch: u64,
@@ -211,8 +210,7 @@ impl Hub {
             inner.ring_data += event.data.len();
             inner.ring.push_back(Arc::clone(&event));
             // The newest event stays, whatever its size.
-            while inner.ring.len() > self.ring_capacity || (inner.ring_data > self.ring_bytes && inner.ring.len() > 1)
-            {
+            while inner.ring.len() > self.ring_capacity || (inner.ring_data > self.ring_bytes && inner.ring.len() > 1) {
                 let Some(oldest) = inner.ring.pop_front() else { break };
                 inner.ring_data -= oldest.data.len();
             }
