@@ -434,7 +434,7 @@ fn a_stalled_client_behind_large_usage_events_is_dropped_and_the_monitor_does_no
     let result = stalled.read_to_end(&mut received);
     assert!(result.is_ok(), "the stream was not closed: {result:?} after {} bytes", received.len());
     let text = String::from_utf8_lossy(&received);
-    let last_id = text.lines().filter_map(|l| l.strip_prefix("id: ")).last().expect("an id").to_owned();
+    let last_id = text.lines().filter_map(|l| l.strip_prefix("id: ")).next_back().expect("an id").to_owned();
     // It reconnects with its last id: it resumes right after it, or resets.
     let again = Stream::open(&monitor, Some(&last_id));
     let first = again.next_of(&["hello", "reset", "status", "usage", "counters"]);

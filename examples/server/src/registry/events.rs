@@ -68,6 +68,7 @@ pub struct Hub {
     epoch: u64,
     ring_capacity: usize,
     ring_bytes: usize,
+    /// A live client with more unsent events or bytes than these is dropped.
     client_events: usize,
     client_bytes: usize,
     /// Clients dropped for falling behind, since the monitor started.
@@ -137,7 +138,9 @@ pub struct Receiver {
     hub: Arc<Hub>,
     client: u64,
     unsent: Arc<Unsent>,
-    /// Taken from the hub in one go, handed out one by one.
+    /// Taken from the hub in one go (one lock per batch, not per event),
+    /// handed out one by one. Counted in `unsent`, so the bound covers them;
+    /// after a drop they go when the stream is next polled or dropped.
     taken: VecDeque<Arc<Event>>,
 }
 
