@@ -325,3 +325,121 @@ fn a_client_that_stops_reading_is_dropped_not_buffered() {
     let fresh = Stream::open(&monitor, None);
     fresh.next_of(&["hello"]);
 }
+
+/// The monitor's resident memory, from /proc.
+fn rss_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
+}
+
+/// A sample of the monitor's /metrics text, e.g. `kissmon_events_clients`
+/// (read as a stream: with thousands of long-named series it is tens of MB).
+fn metric(monitor: &Monitor, name: &str) -> f64 {
+    let response = ureq::get(&format!("{}/metrics", monitor.http_url())).call().unwrap();
+    let mut body = response.into_body();
+    let line = BufReader::new(body.as_reader())
+        .lines()
+        .map(Result::unwrap)
+        .find(|l| l.strip_prefix(name).is_some_and(|rest| rest.starts_with(' ')));
+    line.unwrap_or_else(|| panic!("no {name} in /metrics")).rsplit(' ').next().unwrap().parse().unwrap()
+}
+
+/// The `clients` of the next `counters` event.
+fn clients(stream: &Stream) -> u64 {
+    stream.next_of(&["counters"]).data["clients"].as_u64().unwrap()
+}
+
+/// `text` padded with `-` to `len` bytes.
+fn padded(text: String, len: usize) -> String {
+    format!("{text:-<len$}")
+}
+
+#[test]
+fn a_stalled_client_behind_large_usage_events_is_dropped_and_the_monitor_does_not_keep_what_it_missed() {
+    use std::io::Read;
+    // The hub's bound on the event data a client has not taken.
+    const BOUND: usize = 8 * 1024 * 1024;
+    let dir = TempDir::new();
+    let monitor = Monitor::start(&dir, &[]);
+    let reader = Stream::open(&monitor, None);
+    reader.next_of(&["hello"]);
+    // Real traffic: each round, one call on each of 4,000 series whose names
+    // are as long as the protocol allows, so that each round's `usage` event
+    // is about 2.8 MB; the reader waits for the round's calls in its stream.
+    let series = 4000;
+    let mut conn = connect(&monitor.socket);
+    let mut round = || -> usize {
+        let mut lines = String::new();
+        for i in 0..series {
+            lines.push_str(&format!(
+                "{{\"type\":\"llm_usage\",\"channel\":\"{}\",\"model\":\"{}\",\"feature\":\"{}\",\"provider\":\"{}\",\"tokens_in\":1,\"tokens_out\":1,\"pid\":{}}}\n",
+                padded(format!("c{i}"), 128),
+                padded(format!("m{i}"), 256),
+                padded(format!("f{i}"), 128),
+                padded(format!("p{i}"), 64),
+                me()
+            ));
+        }
+        conn.write_all(lines.as_bytes()).unwrap();
+        let (mut calls, mut bytes) = (0, 0);
+        while calls < series {
+            let usage = reader.next_of(&["usage"]);
+            bytes += usage.data.to_string().len();
+            calls += usage.data["rows"].as_array().unwrap().iter().map(|r| r["calls"].as_u64().unwrap()).sum::<u64>();
+        }
+        bytes
+    };
+    // Warm up: every series exists, the store's caches and the allocator have
+    // seen such rounds (the monitor's RSS grows for the first few).
+    let mut largest = 0;
+    for _ in 0..6 {
+        largest = largest.max(round());
+    }
+    assert!(largest > 2_000_000, "a round's usage event is {largest} bytes");
+    let before = rss_bytes(monitor.pid());
+
+    // A client that reads nothing: its TCP window fills and its stream is not polled.
+    let addr = monitor.http_url().trim_start_matches("http://").to_owned();
+    let mut stalled = std::net::TcpStream::connect(&addr).unwrap();
+    write!(stalled, "GET /api/v1/events HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    while clients(&reader) < 2 {}
+    let dropped = || monitor.log_text().contains("http: dropped an event stream");
+    let (mut published, mut at_drop, mut most) = (0, None, before);
+    // Until it is dropped, and then until six times the bound was published
+    // while it stalled: without the byte bound it would hold all of that.
+    while at_drop.is_none() || published < 6 * BOUND {
+        published += round();
+        most = most.max(rss_bytes(monitor.pid()));
+        if at_drop.is_none() && dropped() {
+            at_drop = Some(published);
+        }
+        // The socket's buffers (a few MB) take events before the stream stops being polled.
+        assert!(
+            at_drop.is_some() || published < BOUND + 4 * largest + 4 * 1024 * 1024,
+            "not dropped after {published} bytes"
+        );
+    }
+    let grew = most.saturating_sub(before);
+    eprintln!("dropped after {at_drop:?} of {published} bytes published while stalled; RSS {before} -> at most {most} (+{grew})");
+    // Without the bound it grew as it was published (+73 MB for 44 MB); with it, by
+    // the bound, the events in flight and the allocator's slack (+15 to +22 MB measured).
+    assert!(grew <= 4 * BOUND as u64, "the monitor's RSS grew by {grew} bytes while {published} were published");
+    assert_eq!(metric(&monitor, "kissmon_events_clients_dropped_total"), 1.0);
+    assert_eq!(metric(&monitor, "kissmon_events_clients"), 1.0);
+
+    // It reads again: what was buffered, then the end of its stream.
+    stalled.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut received = Vec::new();
+    let result = stalled.read_to_end(&mut received);
+    assert!(result.is_ok(), "the stream was not closed: {result:?} after {} bytes", received.len());
+    let text = String::from_utf8_lossy(&received);
+    let last_id = text.lines().filter_map(|l| l.strip_prefix("id: ")).next_back().expect("an id").to_owned();
+    // It reconnects with its last id: it resumes right after it, or resets.
+    let again = Stream::open(&monitor, Some(&last_id));
+    let first = again.next_of(&["hello", "reset", "status", "usage", "counters"]);
+    assert_ne!(first.kind, "hello", "a client with an id resumes or resets: {first:?}");
+    if first.kind != "reset" {
+        assert_eq!(seq(first.id.as_deref().unwrap()), seq(&last_id) + 1, "{first:?}");
+    }
+}

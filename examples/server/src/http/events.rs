@@ -5,14 +5,15 @@
 //!
 //! The stream is answered at once, so the listener's per-request timeout
 //! (which bounds the time to the response head) never cuts it; a client that
-//! stops reading is dropped by the hub's lag bound, or by the listener's
-//! write stall bound, whichever comes first.
+//! stops reading is dropped by the hub's bound on what it has not taken
+//! (events and bytes, enforced as events are published), or by the
+//! listener's write stall bound, whichever comes first.
 
 use super::error::ErrorBody;
 use super::params::Params;
 use super::{ApiError, HttpState};
 use crate::counters::Counters;
-use crate::registry::events::{Event as HubEvent, Hub, Start};
+use crate::registry::events::{Ended, Event as HubEvent, Hub, Receiver, Start};
 use crate::registry::Fleet;
 use crate::store::totals::{GrowthKey, UsageSums, UsageTotals};
 use crate::time::iso;
@@ -27,7 +28,6 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
 
 /// How often `counters` and `usage` events are made.
@@ -59,8 +59,8 @@ pub struct SseEvent {
 /// one: `{at, rows: [{channel, model, feature, provider, calls, tokens_in, tokens_out, cost_usd}]}`) and `reset`
 /// (the client is too far behind, or its id is from another run: reload everything, then apply what follows).
 /// Each event but `hello` and `reset` has an id `RUN:SEQ`; send the last one seen as `Last-Event-ID` (or
-/// `last_event_id`) to get what was missed. The last 4096 events are kept for that. A client more than 1024
-/// events behind is disconnected; it reconnects with its last id.
+/// `last_event_id`) to get what was missed. The last 4096 events (2 MiB of data at most) are kept for that. A
+/// client more than 1024 events or 8 MiB of event data behind is disconnected; it reconnects with its last id.
 #[utoipa::path(get, path = "/api/v1/events", tag = "events",
     params(
         ("Last-Event-ID" = Option<String>, Header, description = "The id of the last event seen, to resume after it"),
@@ -111,11 +111,8 @@ pub async fn events(
                     let out = sse(&feed.hub, &event);
                     return Some((Ok(out), feed));
                 }
-                Err(RecvError::Lagged(n)) => {
-                    tracing::info!("http: dropped an event stream {n} events behind; it may resume with its last id");
-                    return None;
-                }
-                Err(RecvError::Closed) => return None,
+                // Lagged (the hub logged it; the client resumes with its last id) or closed.
+                Err(Ended::Lagged | Ended::Closed) => return None,
             }
         }
     });
@@ -125,7 +122,7 @@ pub async fn events(
 struct Feed {
     hub: Arc<Hub>,
     first: VecDeque<Event>,
-    live: tokio::sync::broadcast::Receiver<Arc<HubEvent>>,
+    live: Receiver,
     last_sent: u64,
 }
 

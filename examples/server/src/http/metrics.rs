@@ -401,6 +401,19 @@ fn monitor(state: &HttpState, encoder: &mut DescriptorEncoder) -> std::fmt::Resu
     for (name, help, c) in plain {
         counter(encoder, name, help, counters.get(c))?;
     }
+    counter(
+        encoder,
+        "kissmon_events_clients_dropped",
+        "Event-stream clients disconnected for falling too far behind (they resume with their last id)",
+        state.events.clients_dropped(),
+    )?;
+    gauge(
+        encoder,
+        "kissmon_events_clients",
+        "Event-stream clients connected now",
+        None,
+        state.events.clients() as f64,
+    )?;
     gauge(
         encoder,
         "kissmon_connections_open",
