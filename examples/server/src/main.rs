@@ -206,7 +206,7 @@ fn init_logging(filter: &str) {
 }
 
 fn main() -> ExitCode {
-    tune_malloc();
+    limit_malloc_arenas();
     let cli = Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|err| err.exit());
     let result = match cli.command {
         None => serve(&cli.serve),
@@ -263,34 +263,16 @@ fn main() -> ExitCode {
     }
 }
 
-/// Two settings of glibc's allocator, each unless its environment variable
-/// says otherwise:
-/// - glibc gives threads that allocate at once arenas of their own, up to 8
-///   per core, and memory freed into one arena serves only that arena: with
-///   readers, the writer and tokio's short-lived blocking threads all
-///   allocating, the soak's RSS settled 40 % higher and spiked. Two arenas
-///   (`MALLOC_ARENA_MAX`) keep it flat.
-/// - Each second the monitor builds, then frees, megabytes of short-lived
-///   objects per 10,000 bots (their status rows, their views for readers).
-///   glibc handed the freed top of the heap back to the kernel whenever it
-///   passed its trim threshold and faulted it in again the next second, so
-///   RSS swung by 20 % from sample to sample (heaptrack showed the live heap
-///   itself cycling by about 20 MiB each second, with no growth). Keeping up to
-///   64 MiB of it for reuse (`MALLOC_TRIM_THRESHOLD_`) costs no more memory
-///   than those peaks already take, and saves the page faults; blocks of
-///   128 KiB and more (a large API response, say) still come from mmap and
-///   go straight back.
-fn tune_malloc() {
+/// glibc gives threads that allocate at once arenas of their own, up to 8
+/// per core, and memory freed into one arena serves only that arena: with
+/// readers, the writer and tokio's short-lived blocking threads all
+/// allocating, the soak's RSS settled 40 % higher and spiked. Two arenas
+/// (unless `MALLOC_ARENA_MAX` says otherwise) keep it flat.
+fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-            // SAFETY: sets an allocator parameter, before any other thread exists.
-            unsafe { libc::mallopt(libc::M_ARENA_MAX, 2) };
-        }
-        if std::env::var_os("MALLOC_TRIM_THRESHOLD_").is_none() {
-            // SAFETY: as above.
-            unsafe { libc::mallopt(libc::M_TRIM_THRESHOLD, 64 << 20) };
-        }
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: sets an allocator parameter, before any other thread exists.
+        unsafe { libc::mallopt(libc::M_ARENA_MAX, 2) };
     }
 }
 
