@@ -28,8 +28,9 @@
 //! writer, its mark did not move. Loaded marks start that clock at load, so
 //! a long monitor outage never forgets a client that is reconnecting now.
 //! The writer decides in the batch that carries the retention deletes,
-//! after admitting the batch's lines, and never forgets an instance the
-//! batch touches; a connection that subscribes afterwards starts afresh at
+//! after admitting the batch's lines, forgets at most
+//! [`MAX_FORGOTTEN_PER_BATCH`] there, and never an instance the batch
+//! touches; a connection that subscribes afterwards starts afresh at
 //! 0, consistent with the row the transaction deletes. If the transaction
 //! fails, the forgotten marks come back as they were.
 
@@ -41,6 +42,11 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
+
+/// Instances one batch forgets at most, so that a backlog (the first
+/// retention after an upgrade, a fleet of crash-looping bots) is deleted in
+/// short transactions, one per retention tick, not one long one.
+const MAX_FORGOTTEN_PER_BATCH: usize = 10_000;
 
 struct Instance {
     /// The highest `seq` committed.
@@ -185,7 +191,10 @@ impl Acks {
                 known.heard = now;
                 return true;
             }
-            if now.saturating_duration_since(known.heard) < self.retention || admitted.marks.contains_key(instance) {
+            if now.saturating_duration_since(known.heard) < self.retention
+                || admitted.marks.contains_key(instance)
+                || admitted.forgotten.len() >= MAX_FORGOTTEN_PER_BATCH
+            {
                 return true;
             }
             admitted.forgotten.push((instance.clone(), known.stored, known.heard));
@@ -473,5 +482,15 @@ mod tests {
         let mut statement = conn.prepare("SELECT instance FROM usage_acks").unwrap();
         let rows: Vec<String> = statement.query_map([], |row| row.get(0)).unwrap().map(Result::unwrap).collect();
         assert_eq!(rows, ["followed"]);
+    }
+
+    #[test]
+    fn a_backlog_is_forgotten_a_bounded_number_per_batch() {
+        let marks = (0..=MAX_FORGOTTEN_PER_BATCH).map(|i| (format!("{i:016x}"), 1));
+        let acks = Acks::from_marks(marks, RETENTION);
+        let later = Instant::now() + RETENTION;
+        assert_eq!(forget_at(&acks, later).0.len(), MAX_FORGOTTEN_PER_BATCH);
+        assert_eq!(forget_at(&acks, later).0.len(), 1, "the rest goes with the next batch");
+        assert!(acks.lock().is_empty());
     }
 }
