@@ -49,6 +49,7 @@ counters! {
     usage_shed,
     usage_duplicates,
     usage_refused,
+    usage_acks_pruned,
     acks_written,
     status_rows_written,
     metrics_rows_written,

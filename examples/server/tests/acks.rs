@@ -1,5 +1,6 @@
 //! Protocol 1.1 against the real monitor: acks only after the commit, each
-//! (instance, seq) stored once, across a SIGKILL and a restart too.
+//! (instance, seq) stored once, across a SIGKILL and a restart too; and the
+//! marks of instances gone for `--retention` forgotten.
 
 mod support;
 
@@ -11,15 +12,23 @@ use support::*;
 const INSTANCE: &str = "feedc0de00000001";
 
 fn register_line(channel: &str) -> String {
+    register_line_of(channel, INSTANCE)
+}
+
+fn register_line_of(channel: &str, instance: &str) -> String {
     format!(
-        "{{\"type\":\"register\",\"channel\":\"{channel}\",\"pid\":{},\"features\":{{}},\"acks\":true,\"v\":1,\"instance\":\"{INSTANCE}\"}}\n",
+        "{{\"type\":\"register\",\"channel\":\"{channel}\",\"pid\":{},\"features\":{{}},\"acks\":true,\"v\":1,\"instance\":\"{instance}\"}}\n",
         me()
     )
 }
 
 fn usage_line(channel: &str, seq: u64) -> String {
+    usage_line_of(channel, INSTANCE, seq)
+}
+
+fn usage_line_of(channel: &str, instance: &str, seq: u64) -> String {
     format!(
-        "{{\"type\":\"llm_usage\",\"channel\":\"{channel}\",\"model\":\"m\",\"feature\":\"f\",\"tokens_in\":{seq},\"tokens_out\":1,\"pid\":{},\"seq\":{seq},\"v\":1,\"instance\":\"{INSTANCE}\"}}\n",
+        "{{\"type\":\"llm_usage\",\"channel\":\"{channel}\",\"model\":\"m\",\"feature\":\"f\",\"tokens_in\":{seq},\"tokens_out\":1,\"pid\":{},\"seq\":{seq},\"v\":1,\"instance\":\"{instance}\"}}\n",
         me()
     )
 }
@@ -124,4 +133,83 @@ fn the_client_flush_returns_once_the_monitor_stored_its_usage() {
     let stats = bot.stats();
     assert_eq!((stats.acked, stats.unacked, stats.resent), (500, 0, 0), "{stats:?}");
     assert!(stats.acks_active);
+}
+
+/// A connection of `instance` that asked for acks, and the reader of its acks.
+struct AckedClient {
+    conn: UnixStream,
+    acks: BufReader<UnixStream>,
+    channel: &'static str,
+    instance: &'static str,
+}
+
+impl AckedClient {
+    /// Connects and registers; returns the client and the first ack (what is stored).
+    fn connect(monitor: &Monitor, channel: &'static str, instance: &'static str) -> (AckedClient, u64) {
+        let mut conn = connect(&monitor.socket);
+        let mut acks = BufReader::new(conn.try_clone().unwrap());
+        send(&mut conn, register_line_of(channel, instance).as_bytes());
+        let first = read_acks_until(&mut acks, 0)[0];
+        (AckedClient { conn, acks, channel, instance }, first)
+    }
+
+    /// Writes lines `seqs` and waits for their ack.
+    fn log(&mut self, seqs: std::ops::RangeInclusive<u64>) {
+        let last = *seqs.end();
+        for seq in seqs {
+            send(&mut self.conn, usage_line_of(self.channel, self.instance, seq).as_bytes());
+        }
+        read_acks_until(&mut self.acks, last);
+    }
+}
+
+/// `usage_acks` as SQLite has it: (instance, seq), by instance.
+fn marks(monitor: &Monitor) -> Vec<(String, i64)> {
+    let conn = monitor.conn();
+    let mut statement = conn.prepare("SELECT instance, seq FROM usage_acks ORDER BY instance").unwrap();
+    statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+}
+
+fn has_mark(monitor: &Monitor, instance: &str) -> bool {
+    marks(monitor).iter().any(|(known, _)| known == instance)
+}
+
+#[test]
+fn the_mark_of_an_instance_gone_for_the_retention_is_forgotten_and_a_connected_one_keeps_its_own() {
+    const STAYS: &str = "57a757a757a757a7";
+    const GONE: &str = "90e090e090e090e0";
+    const LATER: &str = "1a7e1a7e1a7e1a7e";
+    let dir = TempDir::new();
+    // The retention sweep runs with the metrics sampling, every 200 ms here.
+    let monitor = Monitor::start(&dir, &["--retention", "1s"]);
+    let (mut stays, _) = AckedClient::connect(&monitor, "stays", STAYS);
+    stays.log(1..=2);
+    let (mut gone, _) = AckedClient::connect(&monitor, "gone", GONE);
+    gone.log(1..=3);
+    assert!(has_mark(&monitor, GONE));
+    drop(gone);
+    wait_for("the mark of the instance that left forgotten", Duration::from_secs(30), || !has_mark(&monitor, GONE));
+    assert!(has_mark(&monitor, STAYS), "its connection is open");
+    monitor.wait_counter("usage_acks_pruned", 1);
+
+    // Another instance comes and goes after that. Once it is forgotten,
+    // `stays` has written nothing for longer than the retention too: only
+    // its open connection keeps its mark.
+    let (mut later, _) = AckedClient::connect(&monitor, "later", LATER);
+    later.log(1..=1);
+    drop(later);
+    wait_for("the later instance forgotten", Duration::from_secs(30), || !has_mark(&monitor, LATER));
+    assert_eq!(marks(&monitor), [(STAYS.to_owned(), 2)]);
+    monitor.wait_counter("usage_acks_pruned", 2);
+    stays.log(3..=3);
+    assert_eq!(marks(&monitor), [(STAYS.to_owned(), 3)]);
+
+    // A forgotten instance that comes back anyway (its process outlived the
+    // retention without a connection) starts at 0: its lines are stored again.
+    let (mut back, first) = AckedClient::connect(&monitor, "gone", GONE);
+    assert_eq!(first, 0);
+    back.log(1..=1);
+    let rows: i64 =
+        monitor.conn().query_row("SELECT COUNT(*) FROM llm_usage WHERE instance = ?1", [GONE], |r| r.get(0)).unwrap();
+    assert_eq!(rows, 4);
 }

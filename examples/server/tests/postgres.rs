@@ -4,7 +4,8 @@
 //! SIGKILL while the other keeps writing, a PostgreSQL restarted under load
 //! without losing a call the monitor took, alerts and fleet-wide silences
 //! stored in PostgreSQL with real bot processes and a webhook receiver, one
-//! live monitor per `--monitor-id`, and the schema kept equivalent to
+//! live monitor per `--monitor-id`, the acks marks of instances gone for
+//! `--retention` deleted, and the schema kept equivalent to
 //! SQLite's. They need PostgreSQL's binaries (initdb, pg_ctl, psql), so they
 //! are ignored by plain `cargo test`: `examples/server/test-postgres.sh`
 //! runs them.
@@ -555,6 +556,39 @@ fn acknowledged_usage_survives_a_monitor_killed_on_postgres_exactly_once() {
     assert_eq!(twice, "0", "no (instance, seq) stored twice");
     let mark = cluster.psql("acks", "SELECT MAX(seq) FROM usage_acks WHERE monitor_id = 'solo'");
     assert!(mark.parse::<u64>().unwrap() > 0, "the mark is stored: {mark}");
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: examples/server/test-postgres.sh runs it"]
+fn the_mark_of_an_instance_gone_for_the_retention_is_deleted_on_postgres() {
+    let cluster = Cluster::start();
+    let url = cluster.create_database("prune");
+    let dir = TempDir::new();
+    let monitor = PgMonitor::start(&dir, "solo", &url, &["--retention", "1s"]);
+    let acked = |name: &str| {
+        let bot = client(&monitor.socket, name, Duration::from_secs(30));
+        bot.register([("llm", true)]).unwrap();
+        // Until the first ack, a flush means written, not stored.
+        wait_for("the monitor's first ack", Duration::from_secs(30), || bot.stats().acks_active);
+        bot.log_llm_usage(kissmon::LlmUsage::new("m", "f", 1, 1)).unwrap();
+        assert!(bot.flush(Duration::from_secs(60)) && bot.stats().acked == 1, "{:?}", bot.stats());
+        bot
+    };
+    let marks = || cluster.psql("prune", "SELECT COUNT(*) FROM usage_acks WHERE monitor_id = 'solo'");
+    // `stays` keeps its connection; `gone` writes after it, then closes.
+    let _stays = acked("stays");
+    let gone = acked("gone");
+    assert_eq!(marks(), "2");
+    assert!(gone.close(Duration::from_secs(10)));
+    wait_for("one mark left", Duration::from_secs(30), || marks() == "1");
+    let left = cluster.psql(
+        "prune",
+        "SELECT b.channel FROM usage_acks a JOIN bot_status b ON b.monitor_id = a.monitor_id \
+         AND b.instance = a.instance WHERE a.monitor_id = 'solo'",
+    );
+    assert_eq!(left, "stays", "the connected client keeps its mark");
+    let pruned = "SELECT value FROM monitor_counters WHERE monitor_id = 'solo' AND name = 'usage_acks_pruned'";
+    wait_for("usage_acks_pruned counted", Duration::from_secs(15), || cluster.psql("prune", pruned) == "1");
 }
 
 /// A real bot process: this test binary run again as `bot_process`, with a

@@ -128,7 +128,7 @@ impl Store {
     /// Starts the writer thread on an open database (see [`open_for_writing`]).
     pub fn start(conn: Connection, counters: Arc<Counters>, config: &Config) -> Result<Store> {
         let totals = UsageTotals::load(&conn).context(|| "cannot sum the llm_usage table".into())?;
-        let acks = Acks::load(&conn).context(|| "cannot read the usage_acks table".into())?;
+        let acks = Acks::load(&conn, config.retention).context(|| "cannot read the usage_acks table".into())?;
         Store::spawn(totals, acks, counters, config, move |shared| write_loop(conn, shared))
     }
 
@@ -427,11 +427,14 @@ fn write_batch(
     totals: &UsageTotals,
     acks: &Acks,
 ) -> rusqlite::Result<()> {
-    let (usage, admitted) = acks.admit(std::mem::take(&mut batch.usage), counters);
+    let (usage, mut admitted) = acks.admit(std::mem::take(&mut batch.usage), counters);
     batch.usage = usage;
+    if batch.delete_before.is_some() {
+        acks.forget_idle(&mut admitted);
+    }
     match write_admitted(conn, batch, counters, totals, &admitted) {
         Ok(()) => {
-            acks.committed(admitted);
+            acks.committed(admitted, counters);
             Ok(())
         }
         Err(err) => {

@@ -203,7 +203,7 @@ impl Store {
     /// Starts the PostgreSQL writer thread for a database [`open`] prepared.
     pub fn start_postgres(opened: Opened, counters: Arc<Counters>, config: &Config) -> Result<Store> {
         let Opened { target, totals, marks, lease, .. } = opened;
-        let acks = super::acks::Acks::from_marks(marks);
+        let acks = super::acks::Acks::from_marks(marks, config.retention);
         Store::spawn(UsageTotals::from(totals), acks, counters, config, move |shared| {
             write::run(target, shared);
             drop(lease);

@@ -15,6 +15,8 @@
 //! are admitted once per batch (a copy already stored is skipped), the new
 //! marks go into `usage_acks` in the batch's transaction, and acks go out
 //! once [`run`] sees the commit (or learns that an earlier attempt committed).
+//! The batch that carries the retention deletes also deletes the marks of
+//! the instances [`Acks::forget_idle`] forgot, in every attempt.
 
 use super::super::acks::{Acks, Admitted};
 use super::super::fold::into_row;
@@ -75,7 +77,10 @@ pub(super) fn run(target: Target, shared: &Shared) {
         let mut batch = batch;
         let aggregates = std::mem::take(&mut batch.aggregates).into_iter().map(|(key, sums)| into_row(key, sums));
         let usage: Vec<UsageRow> = std::mem::take(&mut batch.usage).into_iter().chain(aggregates).collect();
-        let (usage, admitted) = shared.acks.admit(usage, &shared.counters);
+        let (usage, mut admitted) = shared.acks.admit(usage, &shared.counters);
+        if batch.delete_before.is_some() {
+            shared.acks.forget_idle(&mut admitted);
+        }
         let mut backoff = FIRST_BACKOFF;
         let mut stop_deadline: Option<Instant> = None;
         let mut failures = 0u32;
@@ -151,7 +156,7 @@ pub(super) fn run(target: Target, shared: &Shared) {
                     Attempt::AlreadyCommitted => 0,
                 };
                 shared.totals.add(&usage);
-                shared.acks.committed(admitted);
+                shared.acks.committed(admitted, &shared.counters);
                 let counters = &shared.counters;
                 counters.add(Counter::usage_rows_written, usage.len() as u64);
                 counters.add(Counter::usage_calls_written, usage.iter().map(|row| row.count).sum());
@@ -409,6 +414,11 @@ async fn write_batch(
         let names: Vec<&str> = snapshot.iter().map(|(name, _)| *name).collect();
         let values: Vec<i64> = snapshot.iter().map(|(_, value)| int(*value)).collect();
         tx.execute(UPSERT_COUNTERS, &[&monitor, &names, &values, &iso(SystemTime::now())]).await?;
+    }
+    let forgotten: Vec<&str> = Acks::forgotten(admitted).collect();
+    if !forgotten.is_empty() {
+        tx.execute("DELETE FROM usage_acks WHERE monitor_id = $1 AND instance = ANY($2)", &[&monitor, &forgotten])
+            .await?;
     }
     let now = iso(SystemTime::now());
     for (instance, mark) in Acks::marks(admitted) {
