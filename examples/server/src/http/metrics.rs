@@ -358,7 +358,7 @@ fn monitor(state: &HttpState, encoder: &mut DescriptorEncoder) -> std::fmt::Resu
                 .encode_counter::<NoLabelSet, _, u64>(&counters.get(Counter::bad_line(class)), None)?;
         }
     }
-    let plain: [(&str, &str, Counter); 14] = [
+    let plain: [(&str, &str, Counter); 18] = [
         ("kissmon_connections_accepted", "Bot connections accepted", Counter::connections_accepted),
         (
             "kissmon_connections_shed",
@@ -373,6 +373,22 @@ fn monitor(state: &HttpState, encoder: &mut DescriptorEncoder) -> std::fmt::Resu
             Counter::usage_folded,
         ),
         ("kissmon_usage_shed_calls", "LLM calls shed past the aggregate bound", Counter::usage_shed),
+        (
+            "kissmon_usage_duplicate_lines",
+            "Numbered llm_usage lines skipped as copies of lines already stored (protocol 1.1)",
+            Counter::usage_duplicates,
+        ),
+        (
+            "kissmon_usage_refused_calls",
+            "Calls of numbered llm_usage lines not kept (past a bound, or behind a hole); their clients resend them",
+            Counter::usage_refused,
+        ),
+        ("kissmon_acks_written", "Ack lines written to clients (protocol 1.1)", Counter::acks_written),
+        (
+            "kissmon_usage_acks_pruned",
+            "Client instances whose ack mark was forgotten after --retention with nothing heard of them",
+            Counter::usage_acks_pruned,
+        ),
         (
             "kissmon_storage_errors",
             "Storage transactions the database refused (each is retried)",
