@@ -33,6 +33,18 @@ pub struct UsageSums {
     pub cost_usd: f64,
 }
 
+impl UsageSums {
+    /// Adds one stored row (an aggregate counts its `count` calls).
+    fn add(&mut self, row: &UsageRow) {
+        self.calls += row.count;
+        self.tokens_in += row.tokens_in;
+        self.tokens_out += row.tokens_out;
+        self.cache_read_tokens += row.cache_read_tokens.unwrap_or(0);
+        self.reasoning_tokens += row.reasoning_tokens.unwrap_or(0);
+        self.cost_usd += row.cost_usd.unwrap_or(0.0);
+    }
+}
+
 /// Latency of the calls of one (model, provider): counts per bucket (not
 /// cumulative; the last slot is +Inf), and the sum in seconds.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -127,13 +139,7 @@ impl UsageTotals {
                     row.feature.clone(),
                     row.provider.clone().unwrap_or_default(),
                 );
-                let sums = growth.entry(key).or_default();
-                sums.calls += row.count;
-                sums.tokens_in += row.tokens_in;
-                sums.tokens_out += row.tokens_out;
-                sums.cache_read_tokens += row.cache_read_tokens.unwrap_or(0);
-                sums.reasoning_tokens += row.reasoning_tokens.unwrap_or(0);
-                sums.cost_usd += row.cost_usd.unwrap_or(0.0);
+                growth.entry(key).or_default().add(row);
             }
         }
         for row in rows {
@@ -144,13 +150,7 @@ impl UsageTotals {
                 provider: row.provider.clone().unwrap_or_default(),
                 ok: row.ok,
             };
-            let sums = totals.usage.entry(series).or_default();
-            sums.calls += row.count;
-            sums.tokens_in += row.tokens_in;
-            sums.tokens_out += row.tokens_out;
-            sums.cache_read_tokens += row.cache_read_tokens.unwrap_or(0);
-            sums.reasoning_tokens += row.reasoning_tokens.unwrap_or(0);
-            sums.cost_usd += row.cost_usd.unwrap_or(0.0);
+            totals.usage.entry(series).or_default().add(row);
             if let Some(ms) = row.latency_ms {
                 let key = (row.model.clone(), row.provider.clone().unwrap_or_default());
                 totals.latency.entry(key).or_default().observe(ms / 1000.0, row.count);
