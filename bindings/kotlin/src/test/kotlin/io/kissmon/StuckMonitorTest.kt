@@ -43,7 +43,7 @@ class StuckMonitorTest {
                 // the CPU to another thread (a loaded machine: the thread's
                 // involuntary context switches grew, its voluntary ones did
                 // not) was not waiting on anything: it is counted apart. A
-                // round is repeated (at most 3 times) until one has no other
+                // round is repeated (at most 5 times) until one has no other
                 // call over 1 ms, which rules out a one-off GC pause.
                 val rounds = mutableListOf<String>()
                 var clean = false
@@ -110,6 +110,6 @@ class StuckMonitorTest {
 
     private companion object {
         const val CALLS = 100_000
-        const val ROUNDS = 3
+        const val ROUNDS = 5
     }
 }
